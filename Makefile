@@ -1,0 +1,59 @@
+# edge-vision: `make run` starts the daemon on its embedded default, `make test` runs the tests.
+# Both set up everything they need first (virtual environments, packages).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TFLITE_VENV := .venv-tflite
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: help setup run test check lint typecheck bench demo clean tflite-env
+
+help:
+	@echo "make run     run the daemon on its embedded default (demo frames and models)"
+	@echo "make test    set up and run the test suite"
+	@echo "make check   ruff, mypy and the tests"
+	@echo "make demo    rebuild the shipped demo bundles and frames (needs TensorFlow)"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
+		{ echo "edge-vision needs Python 3.10 or newer"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+setup: $(STAMP)
+
+# A second, small environment proves the tflite-runtime backend (it needs NumPy < 2).
+# tflite-runtime has no wheels past Python 3.11; there the tests that need it are skipped.
+$(TFLITE_VENV)/.installed-stamp: pyproject.toml
+	$(PYTHON) -m venv $(TFLITE_VENV)
+	$(TFLITE_VENV)/bin/pip install --quiet 'numpy<2' 'opencv-python-headless<4.11' pillow pydantic \
+		&& $(TFLITE_VENV)/bin/pip install --quiet 'tflite-runtime==2.14.*' \
+		&& $(TFLITE_VENV)/bin/pip install --quiet --no-deps -e . \
+		|| echo "tflite-runtime is not available for this Python: its tests will be skipped"
+	@touch $@
+
+tflite-env: $(TFLITE_VENV)/.installed-stamp
+
+run: $(STAMP)
+	$(BIN)/edge run
+
+test: $(STAMP) tflite-env
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+demo: $(STAMP)
+	$(BIN)/python -m models.demo
+
+clean:
+	rm -rf $(VENV) $(TFLITE_VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,121 @@
+"""Classification with an int8 model bundle: top-k labels with real probabilities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from edge.bundle import Bundle, load_bundle
+from edge.errors import BundleError, ModelError
+from edge.model import TFLiteModel
+
+SIGMOID_LABELS = ("no", "yes")
+
+
+@dataclass(frozen=True)
+class Label:
+    label: str
+    score: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "score": round(self.score, 6)}
+
+
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The top labels of one frame; ``label`` is the decision: the top label, or "unknown"
+    when its score is below the confidence threshold."""
+
+    model: str
+    top: tuple[Label, ...]
+    label: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"model": self.model, "top": [t.as_dict() for t in self.top]}
+        if self.label is not None:
+            data["label"] = self.label
+        return data
+
+
+def decide(model: str, top: tuple[Label, ...], threshold: float) -> Classification:
+    """A classification whose label is the top one, or "unknown" below ``threshold``."""
+    label = top[0].label if top and top[0].score >= threshold else UNKNOWN
+    return Classification(model, top, label)
+
+
+def softmax(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    e = np.exp(x - np.max(x))
+    probabilities: npt.NDArray[np.float32] = (e / e.sum()).astype(np.float32)
+    return probabilities
+
+
+def to_probabilities(values: npt.NDArray[np.float32], activation: str) -> npt.NDArray[np.float32]:
+    """The model's output as probabilities over its labels.
+
+    softmax outputs already are; logits get a softmax; a single sigmoid output p becomes
+    [1 - p, p] for the two labels (negative, positive).
+    """
+    flat = values.reshape(-1).astype(np.float32)
+    if activation == "logits":
+        return softmax(flat)
+    if activation == "sigmoid":
+        p = float(np.clip(flat[0], 0.0, 1.0))
+        return np.array([1.0 - p, p], dtype=np.float32)
+    return np.clip(flat, 0.0, 1.0).astype(np.float32)
+
+
+def select_top(
+    probabilities: npt.NDArray[np.float32], labels: tuple[str, ...], k: int
+) -> tuple[Label, ...]:
+    if k < 1:
+        raise ValueError(f"top_k must be at least 1, got {k}")
+    k = min(k, len(labels))
+    order = np.argsort(-probabilities, kind="stable")[:k]
+    return tuple(Label(labels[i], float(probabilities[i])) for i in order)
+
+
+class Classifier:
+    """An int8 classifier bundle ready to classify RGB uint8 frames."""
+
+    def __init__(self, bundle: Bundle, num_threads: int = 1) -> None:
+        if bundle.kind != "classifier":
+            raise ModelError(f"{bundle.path}: is a {bundle.kind} bundle, not a classifier")
+        self.bundle = bundle
+        self.model = TFLiteModel.from_bundle(bundle, num_threads)
+        self.labels = self._labels()
+
+    def _labels(self) -> tuple[str, ...]:
+        outputs = int(np.prod(self.model.output.shape[1:]))
+        if self.bundle.output_activation == "sigmoid":
+            if outputs != 1:
+                raise BundleError(
+                    f"{self.bundle.path}: a sigmoid classifier has 1 output, not {outputs}"
+                )
+            return self.bundle.labels or SIGMOID_LABELS
+        if len(self.bundle.labels) != outputs:
+            raise BundleError(
+                f"{self.bundle.path}: {len(self.bundle.labels)} labels for {outputs} outputs; "
+                "give one label per output"
+            )
+        return self.bundle.labels
+
+    @classmethod
+    def from_bundle(cls, path: str | Path, num_threads: int = 1) -> Classifier:
+        return cls(load_bundle(path), num_threads)
+
+    @property
+    def name(self) -> str:
+        return self.bundle.name
+
+    def probabilities(self, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+        return to_probabilities(self.model.run(rgb), self.bundle.output_activation)
+
+    def classify(self, rgb: npt.NDArray[np.uint8], top_k: int = 5) -> Classification:
+        return Classification(self.name, select_top(self.probabilities(rgb), self.labels, top_k))

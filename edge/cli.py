@@ -1,0 +1,254 @@
+"""The ``edge`` command.
+
+Every subcommand is a small function; :func:`main` maps :class:`EdgeError` to exit codes
+(1 runtime failure, 2 usage error, 78 configuration error) and prints one line, never a
+traceback, for a user's mistake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+
+from edge import __version__
+from edge.errors import EX_FAILURE, EdgeError, ImageError, UsageError
+
+logger = logging.getLogger("edge")
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _out(line: str) -> None:
+    print(line, flush=True)
+
+
+def _err(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+# -- edge classify -----------------------------------------------------------------------
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from edge.classify import Classifier
+    from edge.images import load_rgb
+
+    classifier = Classifier.from_bundle(args.model, num_threads=args.threads)
+    failures = 0
+    for path in args.images:
+        try:
+            result = classifier.classify(load_rgb(path), top_k=args.top_k)
+        except ImageError as exc:
+            _err(f"edge classify: {exc}")
+            failures += 1
+            continue
+        top = [label.as_dict() for label in result.top]
+        if args.json:
+            _out(json.dumps({"path": str(path), "top": top}))
+        else:
+            _out(f"{path}: " + ", ".join(f"{t['label']} ({t['score']:.3f})" for t in top))
+    return EX_FAILURE if failures else 0
+
+
+# -- edge colors -------------------------------------------------------------------------
+
+
+def cmd_colors(args: argparse.Namespace) -> int:
+    from edge.colors import dominant_colors
+    from edge.images import load_rgb
+
+    failures = 0
+    for path in args.images:
+        try:
+            colors = dominant_colors(load_rgb(path), k=args.k)
+        except ImageError as exc:
+            _err(f"edge colors: {exc}")
+            failures += 1
+            continue
+        if args.json:
+            _out(json.dumps({"path": str(path), "colors": [c.as_dict() for c in colors]}))
+        else:
+            _out(f"{path}: " + "  ".join(f"{c.hex} {c.fraction:.0%}" for c in colors))
+    return EX_FAILURE if failures else 0
+
+
+# -- edge config -------------------------------------------------------------------------
+
+
+def cmd_config_validate(args: argparse.Namespace) -> int:
+    from edge.config import load_config
+
+    config = load_config(args.file)
+    _out(
+        f"{args.file}: valid ({len(config.cameras)} camera(s): "
+        + ", ".join(camera.name for camera in config.cameras)
+        + ")"
+    )
+    return 0
+
+
+def cmd_config_default(args: argparse.Namespace) -> int:
+    from edge.config import DEFAULT_TOML
+
+    sys.stdout.write(DEFAULT_TOML)
+    return 0
+
+
+# -- edge run ----------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from edge.daemon import run_daemon
+
+    return int(run_daemon(args))
+
+
+# -- edge tail ---------------------------------------------------------------------------
+
+
+def cmd_tail(args: argparse.Namespace) -> int:
+    from edge.tail import tail_files
+
+    if args.file is None:
+        raise UsageError("edge tail needs --file DIR (the daemon's output directory)")
+    tail_files(
+        Path(args.file),
+        camera=args.camera,
+        follow=not args.no_follow,
+        json=args.json,
+        write=_out,
+        color=sys.stdout.isatty() and not args.json,
+    )
+    return 0
+
+
+# -- workstation commands, in the convert/ and models/ packages ---------------------------
+
+
+def _workstation_module(name: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise UsageError(
+            f"this command needs the workstation toolkit ({exc.name} is missing): "
+            "pip install 'edge-vision[convert]'"
+        ) from exc
+
+
+def _add_workstation_command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, module: str, help_: str
+) -> None:
+    parser = sub.add_parser(name, help=help_, description=help_)
+    try:
+        _workstation_module(module).add_arguments(parser)
+    except UsageError as exc:
+        parser.set_defaults(handler=lambda _args, exc=exc: _raise(exc))
+        return
+    parser.set_defaults(handler=lambda args: int(_workstation_module(module).run(args)))
+
+
+def _raise(exc: Exception) -> int:
+    raise exc
+
+
+# -- the parser --------------------------------------------------------------------------
+
+
+def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("run", help="run the camera daemon", description="Run the camera daemon.")
+    p.add_argument("--config", type=Path, help="TOML config file (default: the embedded default)")
+    p.add_argument("--source", help="frame source for every camera, e.g. folder:DIR, v4l2:0, demo")
+    p.add_argument("--classifier", help="classifier bundle (.tflite), 'demo', or '' for none")
+    p.add_argument("--anomaly", help="autoencoder bundle (.tflite), 'demo', or '' for none")
+    p.add_argument("--out", type=Path, help="output directory for the result files")
+    p.add_argument("--fps", type=float, help="frame-rate cap per camera (0: no cap)")
+    p.add_argument("--max-frames", type=int, help="stop after N records per camera")
+    p.add_argument("--quiet", action="store_true", help="no live line per result")
+    p.set_defaults(handler=cmd_run)
+
+
+def _add_image_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("classify", help="classify images with a bundle")
+    p.add_argument("--model", required=True, type=Path, help="classifier bundle (.tflite)")
+    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    p.add_argument("--top-k", type=int, default=5, help="labels per image (default 5)")
+    p.add_argument("--threads", type=int, default=1, help="interpreter threads (default 1)")
+    p.add_argument("--json", action="store_true", help="one JSON object per image")
+    p.set_defaults(handler=cmd_classify)
+
+    p = sub.add_parser("colors", help="dominant colors of images")
+    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    p.add_argument("--k", type=int, default=5, help="number of colors (default 5)")
+    p.add_argument("--json", action="store_true", help="one JSON object per image")
+    p.set_defaults(handler=cmd_colors)
+
+
+def _add_config_and_tail(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("config", help="check or print a configuration")
+    config_sub = p.add_subparsers(dest="config_command", required=True, metavar="COMMAND")
+    v = config_sub.add_parser("validate", help="check a config file without starting anything")
+    v.add_argument("file", type=Path)
+    v.set_defaults(handler=cmd_config_validate)
+    d = config_sub.add_parser("default", help="print the default config, commented")
+    d.set_defaults(handler=cmd_config_default)
+
+    p = sub.add_parser("tail", help="follow the results as they are written")
+    p.add_argument("--file", type=Path, metavar="DIR", help="the daemon's output directory")
+    p.add_argument("--camera", help="only this camera")
+    p.add_argument("--json", action="store_true", help="print the records as JSON lines")
+    p.add_argument("--no-follow", action="store_true", help="print the latest records and exit")
+    p.set_defaults(handler=cmd_tail)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="edge",
+        description="Camera inference on the edge: dominant colors, int8 classification, "
+        "anomaly scores, published to MQTT and files.",
+    )
+    parser.add_argument("--version", action="version", version=f"edge-vision {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_run(sub)
+    _add_image_commands(sub)
+    _add_config_and_tail(sub)
+    _add_workstation_command(sub, "train", "models.cli", "train a classifier or an autoencoder")
+    _add_workstation_command(
+        sub, "convert", "convert.cli", "quantize a Keras model to an int8 bundle"
+    )
+    return parser
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except EdgeError as exc:
+        _err(f"edge {args.command}: {exc}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

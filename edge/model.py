@@ -1,0 +1,125 @@
+"""A TFLite model run on RGB frames: preprocess, quantize into the input tensor, invoke,
+dequantize. The classifier and the anomaly detector are thin layers on top of it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from edge.bundle import Bundle, TensorSpec
+from edge.errors import BundleError, ModelError
+from edge.preprocess import Preprocess, dequantize, quantize
+from edge.runtime import make_interpreter
+
+logger = logging.getLogger(__name__)
+
+
+def _spec(detail: dict[str, Any]) -> TensorSpec:
+    scale, zero_point = detail.get("quantization", (0.0, 0))
+    return TensorSpec(
+        shape=tuple(int(n) for n in detail["shape"]),
+        dtype=np.dtype(detail["dtype"]).name,
+        scale=float(scale),
+        zero_point=int(zero_point),
+    )
+
+
+class TFLiteModel:
+    """One interpreter with one image input and one output.
+
+    The input goes through a 256-entry lookup table from pixel value to tensor value, built once
+    from the preprocessing's normalisation and the input's scale and zero point, so a frame is
+    resized once and written into the input tensor in place.
+    """
+
+    def __init__(self, model_content: bytes, preprocess: Preprocess, num_threads: int = 1) -> None:
+        self.preprocess = preprocess
+        self.interpreter = make_interpreter(model_content, num_threads)
+        inputs = self.interpreter.get_input_details()
+        outputs = self.interpreter.get_output_details()
+        if len(inputs) != 1 or len(outputs) != 1:
+            raise ModelError(
+                "expected a model with one input and one output, "
+                f"got {len(inputs)} and {len(outputs)}"
+            )
+        self._input_index = int(inputs[0]["index"])
+        self._output_index = int(outputs[0]["index"])
+        self.input = _spec(inputs[0])
+        self.output = _spec(outputs[0])
+        self._check_input()
+        self._lut = self._input_lut()
+
+    def _check_input(self) -> None:
+        expected = (1, self.preprocess.height, self.preprocess.width, self.preprocess.channels)
+        if self.input.shape != expected:
+            raise ModelError(
+                f"model input shape {list(self.input.shape)} is not an image of "
+                f"{list(expected)} as the preprocessing says"
+            )
+
+    def _input_lut(self) -> npt.NDArray[Any]:
+        offset, divisor = self.preprocess.affine
+        values = (np.arange(256, dtype=np.float32) - offset) / divisor
+        dtype = np.dtype(self.input.dtype)
+        if not self.input.quantized:
+            return values.astype(dtype)
+        if self.input.scale <= 0:
+            raise ModelError(f"input tensor is {dtype} but has no quantization scale")
+        return quantize(values, self.input.scale, self.input.zero_point, dtype)
+
+    def set_input(self, rgb: npt.NDArray[np.uint8]) -> None:
+        """Preprocess one RGB frame straight into the input tensor."""
+        pixels = self.preprocess.pixels(rgb)
+        view = self.interpreter.tensor(self._input_index)()
+        np.take(self._lut, pixels, out=view[0])
+        del view  # the interpreter refuses to invoke while a view of its buffers is alive
+
+    def invoke(self) -> None:
+        try:
+            self.interpreter.invoke()
+        except RuntimeError as exc:
+            raise ModelError(f"the interpreter failed: {exc}") from exc
+
+    def raw_output(self) -> npt.NDArray[Any]:
+        return self.interpreter.get_tensor(self._output_index)  # type: ignore[no-any-return]
+
+    def output_float(self) -> npt.NDArray[np.float32]:
+        """The output without its batch axis, dequantized with the tensor's scale and zero point."""
+        raw = self.raw_output()[0]
+        if self.output.quantized:
+            return dequantize(raw, self.output.scale, self.output.zero_point)
+        as_float: npt.NDArray[np.float32] = raw.astype(np.float32)
+        return as_float
+
+    def input_float(self) -> npt.NDArray[np.float32]:
+        """The current input without its batch axis, as the float values it stands for."""
+        raw = self.interpreter.get_tensor(self._input_index)[0]
+        if self.input.quantized:
+            return dequantize(raw, self.input.scale, self.input.zero_point)
+        as_float: npt.NDArray[np.float32] = raw.astype(np.float32)
+        return as_float
+
+    def run(self, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+        self.set_input(rgb)
+        self.invoke()
+        return self.output_float()
+
+    @classmethod
+    def from_bundle(cls, bundle: Bundle, num_threads: int = 1) -> TFLiteModel:
+        """The bundle's model, refused when its tensors differ from what the sidecar says."""
+        model = cls(bundle.model_bytes, bundle.preprocess, num_threads)
+        for what, expected, actual in (
+            ("input", bundle.input, model.input),
+            ("output", bundle.output, model.output),
+        ):
+            problem = expected.mismatch(actual)
+            if problem:
+                raise BundleError(
+                    f"{bundle.path}: model {what} {problem} in {bundle.sidecar_path.name}; "
+                    "the sidecar does not belong to this model, convert it again"
+                )
+        return model

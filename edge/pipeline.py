@@ -1,0 +1,173 @@
+"""One camera's loop: take the newest frame, run the stages, time them, publish the record."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from edge.classify import Classification, decide, select_top
+from edge.frames import Frame
+
+if TYPE_CHECKING:
+    from edge.anomaly import AnomalyDetector, AnomalyScore
+    from edge.classify import Classifier
+    from edge.colors import ColorTracker, DominantColor
+    from edge.config import CameraConfig
+    from edge.results import ResultRecord
+
+logger = logging.getLogger(__name__)
+
+Publish = Callable[["ResultRecord"], None]
+
+
+def crop_roi(
+    rgb: npt.NDArray[np.uint8], roi: tuple[float, float, float, float] | None
+) -> npt.NDArray[np.uint8]:
+    """The region of interest (x, y, width, height as fractions) of a frame, as a view."""
+    if roi is None:
+        return rgb
+    h, w = rgb.shape[:2]
+    x0, y0 = int(roi[0] * w), int(roi[1] * h)
+    x1, y1 = max(x0 + 1, int((roi[0] + roi[2]) * w)), max(y0 + 1, int((roi[1] + roi[3]) * h))
+    return rgb[y0:y1, x0:x1]
+
+
+class Smoother:
+    """The mean of the last N probability vectors."""
+
+    def __init__(self, frames: int) -> None:
+        self._window: deque[npt.NDArray[np.float32]] = deque(maxlen=frames)
+
+    def update(self, probabilities: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        self._window.append(probabilities)
+        if len(self._window) == 1:
+            return probabilities
+        mean: npt.NDArray[np.float32] = np.mean(np.stack(self._window), axis=0, dtype=np.float32)
+        return mean
+
+
+@dataclass
+class Stats:
+    """Counters of one camera, read by the status line and the stats publisher."""
+
+    processed: int = 0
+    dropped: int = 0
+    started: float = field(default_factory=time.monotonic)
+    last_frame: float = 0.0
+    latency_ms: deque[float] = field(default_factory=lambda: deque(maxlen=200))
+
+    def fps(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.processed / elapsed if elapsed > 0 else 0.0
+
+
+class Stages:
+    """The per-frame work of one camera: colors, classification, anomaly score."""
+
+    def __init__(
+        self,
+        camera: CameraConfig,
+        tracker: ColorTracker,
+        classifier: Classifier | None,
+        detector: AnomalyDetector | None,
+    ) -> None:
+        self.camera = camera
+        self.tracker = tracker
+        self.classifier = classifier
+        self.detector = detector
+        self._smoother = Smoother(camera.smoothing)
+
+    def colors(self, frame: Frame) -> tuple[DominantColor, ...]:
+        use_lores = frame.lores is not None and self.camera.roi is None
+        image = frame.lores if use_lores and frame.lores is not None else frame.rgb
+        return self.tracker.update(crop_roi(image, self.camera.roi))
+
+    def classify(self, rgb: npt.NDArray[np.uint8]) -> Classification | None:
+        if self.classifier is None:
+            return None
+        probabilities = self._smoother.update(self.classifier.probabilities(rgb))
+        top = select_top(probabilities, self.classifier.labels, self.camera.top_k)
+        return decide(self.classifier.name, top, self.camera.confidence_threshold)
+
+    def anomaly(self, rgb: npt.NDArray[np.uint8]) -> AnomalyScore | None:
+        return None if self.detector is None else self.detector.score(rgb)
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000.0, 3)
+
+
+class Pipeline:
+    """Turns frames into result records for one camera."""
+
+    def __init__(self, device: str, stages: Stages, next_seq: Callable[[], int]) -> None:
+        self.device = device
+        self.stages = stages
+        self.next_seq = next_seq
+        self.stats = Stats()
+
+    def process(self, frame: Frame, capture_ms: float) -> ResultRecord:
+        from edge.results import ResultRecord
+
+        start = time.perf_counter()
+        colors = self.stages.colors(frame)
+        colors_ms = _ms(start)
+        rgb = crop_roi(frame.rgb, self.stages.camera.roi)
+        t = time.perf_counter()
+        classification = self.stages.classify(rgb)
+        classify_ms = _ms(t)
+        t = time.perf_counter()
+        anomaly = self.stages.anomaly(rgb)
+        anomaly_ms = _ms(t)
+        timing = {
+            "capture": round(capture_ms, 3),
+            "colors": colors_ms,
+            "classify": classify_ms if classification is not None else None,
+            "anomaly": anomaly_ms if anomaly is not None else None,
+            "total": round(capture_ms + _ms(start), 3),
+        }
+        self.stats.processed += 1
+        self.stats.latency_ms.append(timing["total"] or 0.0)
+        return ResultRecord.create(
+            device=self.device,
+            camera=frame.camera,
+            seq=self.next_seq(),
+            timestamp=frame.timestamp,
+            width=frame.width,
+            height=frame.height,
+            colors=colors,
+            classification=classification,
+            anomaly=anomaly,
+            timing_ms=timing,
+        )
+
+
+class FramePacer:
+    """Keeps a camera at or below its frame-rate cap (0: no cap)."""
+
+    def __init__(self, fps: float, stop: threading.Event) -> None:
+        self.interval = 1.0 / fps if fps > 0 else 0.0
+        self.stop = stop
+        self._next = time.monotonic()
+
+    def wait(self) -> bool:
+        """Sleep until the next frame is due; False when asked to stop meanwhile."""
+        if self.interval:
+            delay = self._next - time.monotonic()
+            if delay > 0 and self.stop.wait(delay):
+                return False
+            self._next = max(self._next + self.interval, time.monotonic())
+        return not self.stop.is_set()
+
+
+def publish_all(record: ResultRecord, publishers: Sequence[Publish]) -> None:
+    for publish in publishers:
+        publish(record)

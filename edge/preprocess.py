@@ -1,0 +1,125 @@
+"""The one preprocessing path: training, calibration, validation and the device all use it.
+
+A model bundle records a :class:`Preprocess` so the device reproduces exactly what the model
+saw in training: crop, resize, color order, channels and normalisation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, cast
+
+import numpy as np
+import numpy.typing as npt
+
+ColorOrder = Literal["rgb", "bgr"]
+ResizeMode = Literal["stretch", "crop"]
+Normalize = Literal["zero_one", "minus_one_one", "none"]
+
+COLOR_ORDERS: tuple[ColorOrder, ...] = ("rgb", "bgr")
+RESIZE_MODES: tuple[ResizeMode, ...] = ("stretch", "crop")
+NORMALIZATIONS: tuple[Normalize, ...] = ("zero_one", "minus_one_one", "none")
+
+# (offset, divisor): value = (pixel - offset) / divisor
+_NORMALIZE_AFFINE: dict[str, tuple[float, float]] = {
+    "zero_one": (0.0, 255.0),
+    "minus_one_one": (127.5, 127.5),
+    "none": (0.0, 1.0),
+}
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """How an RGB uint8 frame becomes a model input of shape (height, width, channels)."""
+
+    width: int
+    height: int
+    channels: int = 3
+    color_order: ColorOrder = "rgb"
+    resize: ResizeMode = "crop"
+    normalize: Normalize = "zero_one"
+
+    def __post_init__(self) -> None:
+        if self.width < 1 or self.height < 1:
+            raise ValueError(f"input size must be positive, got {self.width}x{self.height}")
+        if self.channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3, got {self.channels}")
+        _check_choice("color_order", self.color_order, COLOR_ORDERS)
+        _check_choice("resize", self.resize, RESIZE_MODES)
+        _check_choice("normalize", self.normalize, NORMALIZATIONS)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Preprocess:
+        return cls(**data)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def affine(self) -> tuple[float, float]:
+        """(offset, divisor) with ``value = (pixel - offset) / divisor``."""
+        return _NORMALIZE_AFFINE[self.normalize]
+
+    def pixels(self, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        """Crop, resize, reorder and convert channels: uint8 (height, width, channels)."""
+        import cv2
+
+        image: npt.NDArray[Any] = rgb
+        if self.resize == "crop":
+            image = _center_crop(rgb, self.width / self.height)
+        h, w = image.shape[:2]
+        if (w, h) != (self.width, self.height):
+            shrinking = w >= self.width and h >= self.height
+            interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+            image = cv2.resize(image, (self.width, self.height), interpolation=interpolation)
+        if self.channels == 1:
+            gray = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
+            return cast(npt.NDArray[np.uint8], gray[:, :, None])
+        if self.color_order == "bgr":
+            image = image[:, :, ::-1]
+        return image
+
+    def to_float(self, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+        """The model's float input for one frame, without the batch axis."""
+        offset, divisor = self.affine
+        x = self.pixels(rgb).astype(np.float32)
+        if offset:
+            x -= offset
+        if divisor != 1.0:
+            x /= divisor
+        return x
+
+
+def _center_crop(rgb: npt.NDArray[np.uint8], aspect: float) -> npt.NDArray[np.uint8]:
+    """The largest centered region of ``rgb`` with width / height == aspect."""
+    h, w = rgb.shape[:2]
+    if w > h * aspect:
+        cw = max(1, round(h * aspect))
+        x0 = (w - cw) // 2
+        return rgb[:, x0 : x0 + cw]
+    ch = max(1, round(w / aspect))
+    y0 = (h - ch) // 2
+    return rgb[y0 : y0 + ch]
+
+
+def quantize(
+    x: npt.NDArray[np.floating[Any]],
+    scale: float,
+    zero_point: int,
+    dtype: npt.DTypeLike,
+) -> npt.NDArray[Any]:
+    """Float to integer tensor values: round(x / scale) + zero_point, clipped to the type."""
+    info = np.iinfo(dtype)
+    q = np.rint(x / scale) + zero_point
+    clipped: npt.NDArray[Any] = np.clip(q, info.min, info.max).astype(dtype)
+    return clipped
+
+
+def dequantize(q: npt.NDArray[Any], scale: float, zero_point: int) -> npt.NDArray[np.float32]:
+    """Integer tensor values to floats: scale * (q - zero_point), in a wide integer type."""
+    return (scale * (q.astype(np.int32) - zero_point)).astype(np.float32)

@@ -1,0 +1,56 @@
+"""Per-camera sequence numbers that keep increasing across restarts and power cuts.
+
+Writing the counter on every frame would wear an SD card, so the counter reserves a block of
+numbers ahead on disk (fsync'd) and only writes again when the block is used up. After a crash
+the next run starts after the reserved block: numbers may skip, never repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+BLOCK = 1000
+
+
+class SeqCounter:
+    def __init__(self, path: Path, block: int = BLOCK) -> None:
+        if block < 1:
+            raise ValueError(f"block must be at least 1, got {block}")
+        self.path = path
+        self.block = block
+        self._next = self._read()
+        self._reserved = self._next
+
+    def _read(self) -> int:
+        try:
+            return max(0, int(self.path.read_text(encoding="ascii").strip()))
+        except FileNotFoundError:
+            return 0
+        except (OSError, ValueError) as exc:
+            logger.warning("%s: unreadable sequence file (%s); starting at 0", self.path, exc)
+            return 0
+
+    def _reserve(self, upto: int) -> None:
+        self._reserved = upto
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with tmp.open("w", encoding="ascii") as f:
+                f.write(f"{upto}\n")
+                f.flush()
+                os.fsync(f.fileno())
+            tmp.replace(self.path)
+        except OSError as exc:
+            logger.warning("%s: cannot save the sequence number (%s)", self.path, exc.strerror)
+
+    def next(self) -> int:
+        """The next sequence number."""
+        seq = self._next
+        if seq >= self._reserved:
+            self._reserve(seq + self.block)
+        self._next = seq + 1
+        return seq
