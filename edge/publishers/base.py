@@ -1,0 +1,36 @@
+"""The publisher interface: where result records go (files, MQTT, memory)."""
+
+from __future__ import annotations
+
+import abc
+from typing import TYPE_CHECKING, ClassVar, TypeVar
+
+if TYPE_CHECKING:
+    from edge.results import ResultRecord
+
+_P = TypeVar("_P", bound="Publisher")
+
+
+class Publisher(abc.ABC):
+    """Takes result records one by one; a context manager that closes itself.
+
+    ``publish`` raises ``PublishError`` when a record could not be published (disk full,
+    broker away); the publisher stays usable and the caller decides how to report it.
+    ``close`` may be called more than once.
+    """
+
+    name: ClassVar[str]
+
+    @abc.abstractmethod
+    def publish(self, record: ResultRecord) -> None:
+        """Publish one record, or raise PublishError."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release files and connections; publishing after close raises PublishError."""
+
+    def __enter__(self: _P) -> _P:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import jsonschema
+import numpy as np
+import pytest
+
+from edge.cli import main
+from edge.results import schema
+
+from ..conftest import REPO
+
+
+@pytest.fixture
+def frames(tmp_path: Path) -> Path:
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    rng = np.random.default_rng(7)
+    for i in range(12):
+        image = np.zeros((60, 80, 3), np.uint8)
+        image[:, :40] = (200, 30, 30)
+        image[:, 40:] = rng.integers(0, 256, 3, dtype=np.uint8)
+        cv2.imwrite(str(folder / f"{i:03d}.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    return folder
+
+
+def _records(out: Path, camera: str = "camera") -> list[dict[str, object]]:
+    lines: list[dict[str, object]] = []
+    for path in sorted((out / camera).glob("results-*.jsonl")):
+        lines += [json.loads(line) for line in path.read_text().splitlines()]
+    return lines
+
+
+def _run(*args: str) -> int:
+    return main(["run", "--quiet", "--fps", "0", *args])
+
+
+def test_max_frames_writes_exactly_n_valid_records(
+    frames: Path, tmp_path: Path, make_bundle: Callable[..., Path]
+) -> None:
+    out = tmp_path / "out"
+    code = _run(
+        "--source", f"folder:{frames}", "--out", str(out), "--max-frames", "7",
+        "--classifier", str(make_bundle("softmax")), "--anomaly", str(make_bundle("autoencoder")),
+    )  # fmt: skip
+    assert code == 0
+    records = _records(out)
+    assert len(records) == 7
+    validator = jsonschema.Draft202012Validator(schema())
+    for record in records:
+        validator.validate(record)
+    assert [r["seq"] for r in records] == list(range(7))
+    first = records[0]
+    assert first["frame"] == {"width": 80, "height": 60}
+    assert first["classification"]["model"] == "tiny"  # type: ignore[index]
+    assert len(first["classification"]["top"]) == 3  # type: ignore[index]
+    assert set(first["anomaly"]) >= {"score", "threshold", "is_anomaly"}  # type: ignore[arg-type]
+    latest = json.loads((out / "camera" / "latest.json").read_text())
+    assert latest == records[-1]
+
+
+def test_colors_are_found_and_the_folder_ends_the_run(frames: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert (
+        _run("--source", f"folder:{frames}", "--out", str(out), "--classifier", "", "--anomaly", "")
+        == 0
+    )
+    records = _records(out)
+    assert len(records) == 12
+    for record in records:
+        colors = record["colors"]
+        assert isinstance(colors, list)
+        assert colors[0]["fraction"] == pytest.approx(0.5, abs=0.05) or len(colors) == 2
+        assert "#c81e1e" in {c["hex"] for c in colors}
+        assert record["classification"] is None
+
+
+def test_seq_continues_after_a_restart(frames: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    common = (
+        "--source",
+        f"folder:{frames}",
+        "--out",
+        str(out),
+        "--classifier",
+        "",
+        "--anomaly",
+        "",
+    )
+    assert _run(*common, "--max-frames", "3") == 0
+    assert _run(*common, "--max-frames", "3") == 0
+    seqs = [r["seq"] for r in _records(out)]
+    assert len(seqs) == 6
+    assert seqs == sorted(set(seqs))  # type: ignore[type-var]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--source", "webcam:0"], 78, "unknown source 'webcam'"),
+        (["--fps", "-1"], 78, "cameras[0].fps"),
+        (["--max-frames", "0"], 2, "--max-frames must be at least 1"),
+        (["--classifier", "/nonexistent/model.tflite"], 1, "no such model file"),
+        (["--config", "/nonexistent/edge.toml"], 78, "no such config file"),
+    ],
+)
+def test_run_errors_are_one_line_with_the_exit_code(
+    args: list[str], code: int, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--out", str(tmp_path), "--anomaly", "", *args]) == code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert any(message in line and line.startswith("edge run: ") for line in err), err
+    assert "Traceback" not in "\n".join(err)
+
+
+def test_sigterm_finishes_the_frame_in_flight(frames: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "edge.cli", "run", "--quiet", "--source", f"folder:{frames}",
+         "--fps", "4", "--out", str(out), "--classifier", "", "--anomaly", ""],
+        env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not _records_exist(out) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=10)
+    assert proc.returncode == 0, stderr
+    records = _records(out)
+    assert 1 <= len(records) < 12
+    lines = (out / "camera").glob("results-*.jsonl")
+    assert all(p.read_bytes().endswith(b"\n") for p in lines)
+    assert json.loads((out / "camera" / "latest.json").read_text()) == records[-1]
+
+
+def _records_exist(out: Path) -> bool:
+    return any((out / "camera").glob("results-*.jsonl")) if (out / "camera").exists() else False

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from edge.state import SeqCounter
+
+
+def test_sequence_numbers_increase_across_restarts(tmp_path: Path) -> None:
+    path = tmp_path / "cam" / ".seq"
+    first = SeqCounter(path, block=10)
+    numbers = [first.next() for _ in range(25)]
+    assert numbers == list(range(25))
+    second = SeqCounter(path, block=10)  # a crash: the old counter never wrote again
+    later = [second.next() for _ in range(3)]
+    assert later[0] > numbers[-1]
+    assert later == sorted(set(later))
+
+
+def test_the_file_is_written_once_per_block(tmp_path: Path) -> None:
+    path = tmp_path / ".seq"
+    counter = SeqCounter(path, block=100)
+    counter.next()
+    written = path.stat().st_mtime_ns
+    for _ in range(50):
+        counter.next()
+    assert path.stat().st_mtime_ns == written
+    assert path.read_text().strip() == "100"
+
+
+def test_a_corrupt_file_starts_again(tmp_path: Path) -> None:
+    path = tmp_path / ".seq"
+    path.write_text("garbage")
+    assert SeqCounter(path).next() == 0
+
+
+def test_an_unwritable_state_does_not_stop_counting(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    counter = SeqCounter(blocker / "cam" / ".seq", block=2)
+    assert [counter.next() for _ in range(5)] == [0, 1, 2, 3, 4]
