@@ -45,7 +45,10 @@ def _import_backend(name: str) -> Backend:
             f"tflite-runtime 2.14 fails with NumPy {np.__version__}; "
             "install 'numpy<2' or use LiteRT: pip install ai-edge-litert"
         )
-    module = importlib.import_module(module_name)
+    package, _, attribute = module_name.partition(".")
+    module = importlib.import_module(module_name if name != "tensorflow" else package)
+    if name == "tensorflow":  # tensorflow.lite is an attribute, not an importable module
+        module = getattr(module, attribute)
     return Backend(name=name, module=module_name, interpreter_class=module.Interpreter)
 
 

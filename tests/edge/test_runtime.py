@@ -100,3 +100,16 @@ def test_the_main_environment_runs_litert_in_a_subprocess_too(
     np.save(tmp_path / "images.npy", images)
     probs = _classify_in(Path(sys.executable), bundle, tmp_path / "images.npy", "litert")
     assert len(probs) == 2
+
+
+def test_tensorflow_lite_is_the_last_resort_and_agrees(
+    make_bundle: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, rng: np.random.Generator
+) -> None:
+    pytest.importorskip("tensorflow")
+    bundle = make_bundle("softmax")
+    image = rng.integers(0, 256, (20, 20, 3), dtype=np.uint8)
+    ours = Classifier.from_bundle(bundle).probabilities(image)
+    monkeypatch.setenv("EDGE_TFLITE_RUNTIME", "tensorflow")
+    runtime.backend.cache_clear()
+    assert runtime.backend().name == "tensorflow"
+    np.testing.assert_allclose(Classifier.from_bundle(bundle).probabilities(image), ours, atol=1e-6)
