@@ -1,0 +1,107 @@
+"""``edge convert``: quantize a trained Keras model to an int8 TFLite bundle.
+
+``edge.cli`` calls :func:`add_arguments` and :func:`run`; this module imports no TensorFlow
+until :func:`run` needs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from edge.errors import EdgeError, UsageError
+from edge.preprocess import COLOR_ORDERS, NORMALIZATIONS, RESIZE_MODES
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("classifier", "autoencoder")
+QUANTIZATIONS = ("int8", "uint8", "float16", "dynamic")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "model", type=Path, metavar="MODEL", help="trained Keras model (.keras, .h5, SavedModel)"
+    )
+    parser.add_argument("--kind", required=True, choices=KINDS, help="what the model is")
+    parser.add_argument(
+        "--calib", required=True, type=Path, metavar="DIR", help="calibration images (any layout)"
+    )
+    parser.add_argument(
+        "-o", "--output", required=True, type=Path, metavar="OUT.tflite",
+        help="the bundle to write; OUT.json and OUT.report.png go beside it",
+    )  # fmt: skip
+    _add_data_arguments(parser.add_argument_group("labels and evaluation"))
+    _add_preprocess_arguments(parser.add_argument_group("preprocessing (default: as trained)"))
+    _add_conversion_arguments(parser.add_argument_group("conversion"))
+
+
+def _add_data_arguments(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--labels", type=Path, metavar="FILE",
+        help="one label per line, in output order (default: MODEL.labels.txt)",
+    )  # fmt: skip
+    group.add_argument(
+        "--eval", type=Path, metavar="DIR",
+        help="one subfolder per label (classifier); normal/ and anomaly/ (autoencoder)",
+    )  # fmt: skip
+
+
+def _add_preprocess_arguments(group: argparse._ArgumentGroup) -> None:
+    stored = "default: MODEL.preprocess.json, else"
+    group.add_argument("--normalize", choices=NORMALIZATIONS, help=f"{stored} zero_one")
+    group.add_argument("--color-order", choices=COLOR_ORDERS, help=f"{stored} rgb")
+    group.add_argument("--resize", choices=RESIZE_MODES, help=f"{stored} crop")
+
+
+def _add_conversion_arguments(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--quantization", choices=QUANTIZATIONS, default="int8",
+        help="int8 (default) or uint8 full-integer; float16 or dynamic range for comparison",
+    )  # fmt: skip
+    group.add_argument(
+        "--percentile", type=float, default=99.0,
+        help="autoencoder threshold: this percentile of the calibration errors (default 99)",
+    )  # fmt: skip
+    group.add_argument("--name", help="the model's name in results (default: OUT's stem)")
+    group.add_argument(
+        "--calib-limit", type=int, default=300, metavar="N",
+        help="calibrate on at most N images, spread over the folder (default 300)",
+    )  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    """Convert as the parsed arguments say; print the summary. EdgeError on bad input."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from convert.pipeline import ConvertOptions, convert_model
+    from convert.report import summary_lines
+
+    if not 0.0 < args.percentile <= 100.0:
+        raise UsageError(f"--percentile must be in (0, 100], got {args.percentile}")
+    names = [field.name for field in dataclasses.fields(ConvertOptions)]
+    converted = convert_model(ConvertOptions(**{name: getattr(args, name) for name in names}))
+    for line in summary_lines(converted.meta):
+        print(line)
+    print(f"wrote {converted.path}, {converted.sidecar.name} and {converted.report_image.name}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m convert.cli``: the same command without the ``edge`` front end."""
+    parser = argparse.ArgumentParser(prog="edge convert", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return run(args)
+    except EdgeError as exc:
+        print(f"edge convert: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
