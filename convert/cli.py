@@ -10,11 +10,9 @@ import argparse
 import dataclasses
 import logging
 import os
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 
-from edge.errors import EdgeError, UsageError
+from edge.errors import UsageError
 from edge.preprocess import COLOR_ORDERS, NORMALIZATIONS, RESIZE_MODES
 
 logger = logging.getLogger(__name__)
@@ -88,20 +86,3 @@ def run(args: argparse.Namespace) -> int:
         print(line)
     print(f"wrote {converted.path}, {converted.sidecar.name} and {converted.report_image.name}")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m convert.cli``: the same command without the ``edge`` front end."""
-    parser = argparse.ArgumentParser(prog="edge convert", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return run(args)
-    except EdgeError as exc:
-        print(f"edge convert: {exc}", file=sys.stderr)
-        return exc.exit_code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

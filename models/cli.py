@@ -9,12 +9,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from edge.errors import EdgeError, UsageError
+from edge.errors import UsageError
 from edge.preprocess import COLOR_ORDERS, NORMALIZATIONS, RESIZE_MODES, Preprocess
 
 if TYPE_CHECKING:
@@ -167,20 +165,3 @@ def run(args: argparse.Namespace) -> int:
     print(f"next: edge convert {result.model_path} --kind {args.kind} --calib {args.data_dir} "
           f"-o {result.model_path.with_suffix('.tflite')}")  # fmt: skip
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m models.cli``: the same command without the ``edge`` front end."""
-    parser = argparse.ArgumentParser(prog="edge train", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return run(args)
-    except EdgeError as exc:
-        print(f"edge train: {exc}", file=sys.stderr)
-        return exc.exit_code
-
-
-if __name__ == "__main__":
-    sys.exit(main())
