@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 TFLITE_VENV := .venv-tflite
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help setup run test check lint typecheck bench demo clean tflite-env
+.PHONY: help setup run test check lint typecheck bench demo clean tflite-env mosquitto
 
 help:
 	@echo "make run     run the daemon on its embedded default (demo frames and models)"
@@ -37,10 +37,17 @@ $(TFLITE_VENV)/.installed-stamp: pyproject.toml
 
 tflite-env: $(TFLITE_VENV)/.installed-stamp
 
+# The MQTT tests start their own Mosquitto processes (never the system service): install the
+# broker and its clients from Debian's packages when missing (root, else sudo).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+mosquitto:
+	@command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || \
+		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y mosquitto mosquitto-clients; }
+
 run: $(STAMP)
 	$(BIN)/edge run
 
-test: $(STAMP) tflite-env
+test: $(STAMP) tflite-env mosquitto
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

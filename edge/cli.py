@@ -113,15 +113,43 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_tail(args: argparse.Namespace) -> int:
+    if args.mqtt is not None or (args.config is not None and args.file is None):
+        return _tail_mqtt(args)
     from edge.tail import tail_files
 
     if args.file is None:
-        raise UsageError("edge tail needs --file DIR (the daemon's output directory)")
+        raise UsageError("edge tail needs --file DIR (the daemon's output directory) or --mqtt URL")
+    if args.device is not None:
+        raise UsageError("--device selects a device on a broker: use it with --mqtt")
     tail_files(
         Path(args.file),
         camera=args.camera,
         follow=not args.no_follow,
         json=args.json,
+        write=_out,
+        color=sys.stdout.isatty() and not args.json,
+    )
+    return 0
+
+
+def _tail_mqtt(args: argparse.Namespace) -> int:
+    from edge.tail import tail_mqtt
+
+    if args.file is not None:
+        raise UsageError("give either --file DIR or --mqtt URL, not both")
+    settings = None
+    if args.config is not None:
+        from edge.config import load_config
+
+        settings = load_config(args.config).outputs.mqtt
+    tail_mqtt(
+        args.mqtt,
+        settings=settings,
+        device=args.device or "+",
+        camera=args.camera or "+",
+        json=args.json,
+        latest=not args.no_latest,
+        follow=not args.no_follow,
         write=_out,
         color=sys.stdout.isatty() and not args.json,
     )
@@ -170,6 +198,12 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--fps", type=float, help="frame-rate cap per camera (0: no cap)")
     p.add_argument("--max-frames", type=int, help="stop after N records per camera")
     p.add_argument("--quiet", action="store_true", help="no live line per result")
+    p.add_argument(
+        "--mqtt",
+        metavar="URL",
+        help="publish to this broker, mqtt://HOST[:PORT] or mqtts://...; the other MQTT "
+        "settings (credentials, TLS, topics) come from the config's [outputs.mqtt]",
+    )
     p.set_defaults(handler=cmd_run)
 
 
@@ -198,11 +232,28 @@ def _add_config_and_tail(sub: argparse._SubParsersAction[argparse.ArgumentParser
     d = config_sub.add_parser("default", help="print the default config, commented")
     d.set_defaults(handler=cmd_config_default)
 
-    p = sub.add_parser("tail", help="follow the results as they are written")
+    p = sub.add_parser(
+        "tail",
+        help="follow the results from the files or from a broker",
+        description="Follow the results: from the daemon's files (--file) or a broker (--mqtt).",
+    )
     p.add_argument("--file", type=Path, metavar="DIR", help="the daemon's output directory")
+    p.add_argument("--mqtt", metavar="URL", help="a broker: mqtt://HOST[:PORT] or mqtts://...")
+    p.add_argument(
+        "--config",
+        type=Path,
+        help="take the broker, prefix, credentials and TLS files from this config's "
+        "[outputs.mqtt] (--mqtt overrides its url)",
+    )
+    p.add_argument("--device", help="only this device (with --mqtt)")
     p.add_argument("--camera", help="only this camera")
     p.add_argument("--json", action="store_true", help="print the records as JSON lines")
     p.add_argument("--no-follow", action="store_true", help="print the latest records and exit")
+    p.add_argument(
+        "--no-latest",
+        action="store_true",
+        help="with --mqtt: do not start with each camera's retained latest record",
+    )
     p.set_defaults(handler=cmd_tail)
 
 

@@ -5,12 +5,15 @@ Unknown keys are errors that name the key path; every error becomes a ConfigErro
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -24,6 +27,7 @@ else:  # pragma: no cover - Python 3.10
 logger = logging.getLogger(__name__)
 
 DEMO = "demo"
+OUTBOX_FILE = ".mqtt-outbox.sqlite"
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 
 
@@ -88,8 +92,132 @@ class FilesOutput(Section):
         return Path(state) if state else Path("edge-results")
 
 
+MQTT_SCHEMES = {"mqtt": 1883, "mqtts": 8883}
+URL_HINT = "use mqtt://HOST[:PORT] or mqtts://HOST[:PORT] (an optional USER@ before HOST)"
+TOPIC_PART = r"^[^#+/\x00][^#+\x00]{0,127}$"
+Seconds = Annotated[float, Field(ge=0, le=86400)]
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    """The parts of an ``mqtt://`` or ``mqtts://`` URL."""
+
+    host: str
+    port: int
+    tls: bool
+    username: str
+
+    def url(self) -> str:
+        """The URL again, for logs: never with a password (a URL cannot hold one here)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'mqtts' if self.tls else 'mqtt'}://{host}:{self.port}"
+
+
+def parse_mqtt_url(url: str) -> BrokerAddress:
+    """``mqtt://[USER@]HOST[:PORT]`` or ``mqtts://...``; ValueError with a one-line reason."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"{url!r} is not a valid MQTT URL ({exc}); {URL_HINT}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in MQTT_SCHEMES or not parts.hostname:
+        raise ValueError(f"{url!r} is not an MQTT URL; {URL_HINT}")
+    if parts.password is not None:
+        raise ValueError(
+            "the URL holds a password; put it in password_file, password_env or "
+            "password_credential instead, never in the config or on the command line"
+        )
+    if port == 0:
+        raise ValueError(f"{url!r}: port 0 is not a broker port; {URL_HINT}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"{url!r}: an MQTT URL has no path, query or fragment; {URL_HINT}")
+    return BrokerAddress(
+        parts.hostname, port or MQTT_SCHEMES[scheme], scheme == "mqtts", parts.username or ""
+    )
+
+
+class HomeAssistantOutput(Section):
+    enabled: bool = True
+    discovery_prefix: Annotated[str, Field(pattern=TOPIC_PART)] = "homeassistant"
+
+
+class MqttOutput(Section):
+    url: str = ""
+    client_id: Annotated[str, Field(max_length=128)] = ""
+    protocol: Literal["3.1.1", "5"] = "3.1.1"
+    qos: Literal[0, 1, 2] = 1
+    retain_state: bool = True
+    topic_prefix: Annotated[str, Field(pattern=TOPIC_PART)] = "edge"
+    keepalive: Annotated[int, Field(ge=5, le=3600)] = 60
+    username: str = ""
+    password: Annotated[None, Field(exclude=True)] = None  # rejected: see the validator
+    password_file: str = ""
+    password_env: str = ""
+    password_credential: str = ""
+    tls_ca: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_insecure: bool = False
+    stats_interval: Seconds = 60.0
+    publish_on_change: bool = False
+    change_color_distance: Annotated[float, Field(ge=0, le=442)] = 40.0
+    heartbeat: Seconds = 60.0
+    outbox: str = ""
+    outbox_max_rows: Annotated[int, Field(ge=1, le=100_000_000)] = 100_000
+    inflight: Annotated[int, Field(ge=1, le=1000)] = 20
+    reconnect_min: Annotated[float, Field(gt=0, le=3600)] = 1.0
+    reconnect_max: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    flush_timeout: Seconds = 3.0
+    homeassistant: HomeAssistantOutput = HomeAssistantOutput()
+
+    @field_validator("password", mode="before")
+    @classmethod
+    def _no_password_in_config(cls, value: object) -> None:
+        raise ValueError(
+            "the password never goes in the config; give password_file, password_env or "
+            "password_credential (a systemd LoadCredential= name)"
+        )
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, url: str) -> str:
+        if url.strip():
+            parse_mqtt_url(url)
+        return url.strip()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MqttOutput:
+        keys = ("password_file", "password_env", "password_credential")
+        sources = [key for key in keys if getattr(self, key)]
+        if len(sources) > 1:
+            raise ValueError(f"give only one of {', '.join(sources)}")
+        if sources and not (self.username or self.address_username()):
+            raise ValueError(f"{sources[0]} needs a username (username, or USER@ in the url)")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("tls_cert and tls_key go together (a client certificate and its key)")
+        if self.reconnect_max < self.reconnect_min:
+            raise ValueError("reconnect_max must be at least reconnect_min")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
+
+    def address(self) -> BrokerAddress:
+        return parse_mqtt_url(self.url)
+
+    def address_username(self) -> str:
+        return self.address().username if self.url else ""
+
+    def outbox_path(self, state_dir: Path) -> Path:
+        """The outbox database: ``outbox``, else a hidden file in the state directory."""
+        return Path(self.outbox).expanduser() if self.outbox else state_dir / OUTBOX_FILE
+
+
 class OutputsConfig(Section):
     files: FilesOutput = FilesOutput()
+    mqtt: MqttOutput = MqttOutput()
     console: bool = False
 
 
@@ -98,6 +226,15 @@ class Config(Section):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     cameras: list[CameraConfig] = Field(default_factory=lambda: [CameraConfig()], min_length=1)
     outputs: OutputsConfig = OutputsConfig()
+
+    def mqtt_client_id(self) -> str:
+        """``outputs.mqtt.client_id``, else one derived from the device and its camera names:
+        stable across restarts, different for two daemons with different cameras."""
+        if self.outputs.mqtt.client_id:
+            return self.outputs.mqtt.client_id
+        names = "\0".join([self.device, *sorted(camera.name for camera in self.cameras)])
+        digest = hashlib.sha256(names.encode("utf-8")).hexdigest()[:8]
+        return f"edge-{self.device[:40]}-{digest}"
 
     @model_validator(mode="after")
     def _unique_camera_names(self) -> Config:
@@ -156,6 +293,8 @@ def with_overrides(config: Config, **overrides: Any) -> Config:
     data = config.model_dump()
     for camera in data["cameras"]:
         camera.update(camera_keys)
+    if overrides.get("mqtt") is not None:
+        data["outputs"]["mqtt"]["url"] = str(overrides["mqtt"])
     if overrides.get("out") is not None:
         data["outputs"]["files"]["dir"] = str(overrides["out"])
         data["outputs"]["files"]["enabled"] = True
@@ -195,6 +334,40 @@ console = false                # a short line per result on the terminal
 enabled = true
 dir = ""                       # default: $STATE_DIRECTORY under systemd, else ./edge-results
 retention_days = 7             # daily files older than this are removed; 0 keeps them all
+
+# MQTT: on when url is set (here or with `edge run --mqtt URL`). Topics, under topic_prefix:
+#   <prefix>/<device>/availability, <prefix>/<device>/stats,
+#   <prefix>/<device>/<camera>/result, .../state, .../set/<command>
+[outputs.mqtt]
+url = ""                       # mqtt://HOST[:PORT] (1883) or mqtts://HOST[:PORT] (8883)
+client_id = ""                 # default: edge-<device>-<hash of the camera names>, stable
+protocol = "3.1.1"             # "3.1.1" or "5"
+qos = 1                        # QoS of the result messages: 0, 1 or 2
+retain_state = true            # keep the latest record retained on <camera>/state
+topic_prefix = "edge"          # topics are <topic_prefix>/<device>/...
+keepalive = 60                 # seconds between MQTT pings when idle
+username = ""                  # or USER@ in the url
+password_file = ""             # a file holding the password (one line)
+password_env = ""              # or: the name of an environment variable holding it
+password_credential = ""       # or: a systemd credential name (LoadCredential=NAME:PATH)
+tls_ca = ""                    # CA file for mqtts://; "" uses the system's CAs
+tls_cert = ""                  # client certificate (PEM), with tls_key, for brokers that ask
+tls_key = ""                   # the client certificate's private key (PEM)
+tls_insecure = false           # do not check the broker's host name (test setups only)
+stats_interval = 60.0          # seconds between <device>/stats messages; 0 turns them off
+publish_on_change = false      # send a result only when the label, the anomaly verdict or
+change_color_distance = 40.0   #   the dominant color (RGB distance) changed, and
+heartbeat = 60.0               #   at least every heartbeat seconds (0: only on change)
+outbox = ""                    # undelivered results; default: <files dir>/.mqtt-outbox.sqlite
+outbox_max_rows = 100000       # beyond this the oldest are dropped (and counted); ~1 kB each
+inflight = 20                  # results sent but not yet acknowledged by the broker
+reconnect_min = 1.0            # reconnect backoff: first wait, in seconds,
+reconnect_max = 60.0           #   doubled after each failure up to this
+flush_timeout = 3.0            # on shutdown, seconds to wait for the outbox to empty
+
+[outputs.mqtt.homeassistant]
+enabled = true                 # Home Assistant MQTT discovery (one device per daemon)
+discovery_prefix = "homeassistant"
 """
 
 

@@ -1,13 +1,18 @@
 """``edge run``: cameras, models and publishers wired together, one thread per camera.
 
 The main thread owns the signals: SIGINT and SIGTERM set the stop event, every camera finishes
-the frame in flight and publishes it, then the publishers are closed.
+the frame in flight and publishes it, then the publishers are closed (MQTT last: it sends
+what its outbox holds for up to ``flush_timeout`` seconds, then says "offline").
+
+Commands from MQTT (pause, resume, confidence threshold, reload) reach a camera through
+``DaemonControl``: queued, and applied by the camera's own thread between two frames.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import queue
 import signal
 import threading
 import time
@@ -18,8 +23,9 @@ from typing import TYPE_CHECKING
 
 from edge import demo
 from edge.config import DEMO, CameraConfig, Config, default_config, load_config, with_overrides
-from edge.errors import PublishError, UsageError
+from edge.errors import EdgeError, PublishError, UsageError
 from edge.pipeline import FramePacer, Pipeline, Stages
+from edge.publishers.control import CameraInfo, Command, CommandError, Counters
 from edge.state import SeqCounter
 
 if TYPE_CHECKING:
@@ -27,6 +33,7 @@ if TYPE_CHECKING:
     from edge.classify import Classifier
     from edge.frames import Frame
     from edge.publishers import Publisher
+    from edge.publishers.mqttsettings import MqttSettings
     from edge.results import ResultRecord
     from edge.sources import FrameSource
 
@@ -34,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 LOG_EVERY_S = 60.0
 READ_TIMEOUT_S = 0.25
+PAUSED_POLL_S = 0.25
 
 
 def resolve_model(spec: str, demo_path: Callable[[], Path]) -> Path | None:
@@ -85,6 +93,13 @@ class Outputs:
 
                 self.console(format_record(record))
 
+    def refresh(self) -> None:
+        """Tell the publishers that describe the cameras (MQTT discovery) to do it again."""
+        for publisher in self.publishers:
+            refresh = getattr(publisher, "refresh", None)
+            if callable(refresh):
+                refresh()
+
 
 class CameraWorker(threading.Thread):
     """One camera: its source, its own interpreters, its loop."""
@@ -103,13 +118,27 @@ class CameraWorker(threading.Thread):
         self.stop = stop
         self.max_frames = max_frames
         self.error: BaseException | None = None
+        self.commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self.paused = threading.Event()
+        self.on_reloaded: Callable[[], None] = lambda: None
         from edge.sources import ReconnectingSource, create_source
 
         self.source = ReconnectingSource(
             create_source(camera.source, camera=camera.name), stall_timeout=camera.stall_timeout
         )
-        seq = SeqCounter(config.outputs.files.directory() / camera.name / ".seq")
-        self.pipeline = Pipeline(config.device, _stages(camera), seq.next)
+        self.seq = SeqCounter(config.outputs.files.directory() / camera.name / ".seq")
+        self.pipeline = Pipeline(config.device, _stages(camera), self.seq.next)
+
+    def info(self) -> CameraInfo:
+        """The camera as MQTT and Home Assistant describe it."""
+        stages = self.pipeline.stages
+        classifier, detector = stages.classifier, stages.detector
+        return CameraInfo(
+            self.camera.name,
+            labels=classifier.labels if classifier is not None else (),
+            classifier=classifier.name if classifier is not None else None,
+            anomaly=detector.name if detector is not None else None,
+        )
 
     def run(self) -> None:
         try:
@@ -117,6 +146,8 @@ class CameraWorker(threading.Thread):
         except BaseException as exc:  # reported by the main thread
             self.error = exc
             self.stop.set()
+        finally:
+            self.seq.close()
 
     def _loop(self) -> None:
         from edge.sources import EndOfStream
@@ -124,6 +155,10 @@ class CameraWorker(threading.Thread):
         pacer = FramePacer(self.camera.fps, self.stop)
         with self.source as source:
             while pacer.wait():
+                self._apply_commands()
+                if self.paused.is_set():
+                    self.stop.wait(PAUSED_POLL_S)
+                    continue
                 try:
                     frame, capture_ms = self._next_frame(source)
                 except EndOfStream:
@@ -143,6 +178,64 @@ class CameraWorker(threading.Thread):
             if frame is not None:
                 return frame, (time.perf_counter() - start) * 1000.0
         return None, 0.0
+
+    def _apply_commands(self) -> None:
+        while True:
+            try:
+                command = self.commands.get_nowait()
+            except queue.Empty:
+                return
+            self._apply(command)
+
+    def _apply(self, command: Command) -> None:
+        name = self.camera.name
+        if command.name == "pause":
+            self.paused.set()
+            logger.info("%s: paused", name)
+        elif command.name == "resume":
+            self.paused.clear()
+            logger.info("%s: resumed", name)
+        elif command.name == "confidence_threshold" and command.value is not None:
+            self.camera = self.camera.model_copy(update={"confidence_threshold": command.value})
+            self.pipeline.stages.camera = self.camera
+            logger.info("%s: confidence threshold now %g", name, command.value)
+        elif command.name == "reload":
+            self._reload()
+
+    def _reload(self) -> None:
+        try:
+            stages = _stages(self.camera)
+        except EdgeError as exc:
+            logger.error("%s: reload failed, keeping the old models: %s", self.camera.name, exc)
+            return
+        self.pipeline.stages = stages
+        logger.info("%s: models reloaded", self.camera.name)
+        self.on_reloaded()
+
+
+class DaemonControl:
+    """The cameras as the MQTT publisher sees them (edge.publishers.control.Control)."""
+
+    def __init__(self, workers: Sequence[CameraWorker]) -> None:
+        self.workers = {worker.camera.name: worker for worker in workers}
+
+    def cameras(self) -> list[CameraInfo]:
+        return [worker.info() for worker in self.workers.values()]
+
+    def counters(self) -> dict[str, Counters]:
+        return {
+            name: Counters(
+                worker.pipeline.stats.processed, worker.source.dropped, worker.paused.is_set()
+            )
+            for name, worker in self.workers.items()
+        }
+
+    def apply(self, command: Command) -> None:
+        worker = self.workers.get(command.camera)
+        if worker is None:
+            cameras = ", ".join(sorted(self.workers))
+            raise CommandError(f"no camera named {command.camera!r}; cameras: {cameras}")
+        worker.commands.put(command)
 
 
 def _stages(camera: CameraConfig) -> Stages:
@@ -175,10 +268,23 @@ def load_run_config(args: argparse.Namespace) -> Config:
         anomaly=args.anomaly,
         fps=args.fps,
         out=args.out,
+        mqtt=getattr(args, "mqtt", None),
     )
 
 
-def _publishers(config: Config, stack: ExitStack) -> list[Publisher]:
+def _mqtt_settings(config: Config) -> MqttSettings | None:
+    """The MQTT settings (password read now, so a missing secret fails before the models
+    load), or None when MQTT is off."""
+    if not config.outputs.mqtt.enabled:
+        return None
+    from edge.publishers.mqttsettings import MqttSettings
+
+    return MqttSettings.from_config(config)
+
+
+def _publishers(
+    config: Config, stack: ExitStack, mqtt: MqttSettings | None, control: DaemonControl
+) -> list[Publisher]:
     from edge.publishers import create_publisher
 
     found: list[Publisher] = []
@@ -188,6 +294,8 @@ def _publishers(config: Config, stack: ExitStack) -> list[Publisher]:
             "files", out_dir=files.directory(), retention_days=files.retention_days
         )
         found.append(stack.enter_context(publisher))
+    if mqtt is not None:  # entered last, closed first: it may wait for the broker a moment
+        found.append(stack.enter_context(create_publisher("mqtt", settings=mqtt, control=control)))
     return found
 
 
@@ -208,16 +316,24 @@ def _signals(stop: threading.Event) -> Iterator[None]:
 def run_daemon(args: argparse.Namespace, write: Callable[[str], None] = print) -> int:
     config = load_run_config(args)
     logging.getLogger().setLevel(config.log_level.upper())
+    mqtt = _mqtt_settings(config)
     show = not args.quiet and (args.config is None or config.outputs.console)
     stop = threading.Event()
     with ExitStack() as stack:
-        outputs = Outputs(_publishers(config, stack), write if show else None)
+        outputs = Outputs([], write if show else None)
         workers = [
             CameraWorker(config, camera, outputs, stop, args.max_frames)
             for camera in config.cameras
         ]
+        control = DaemonControl(workers)
+        outputs.publishers.extend(_publishers(config, stack, mqtt, control))
+        for worker in workers:
+            worker.on_reloaded = outputs.refresh
         logger.info(
-            "running %d camera(s); results in %s", len(workers), config.outputs.files.directory()
+            "running %d camera(s); results in %s%s",
+            len(workers),
+            config.outputs.files.directory(),
+            f" and on {mqtt.broker.url}" if mqtt is not None else "",
         )
         with _signals(stop):
             for worker in workers:

@@ -20,8 +20,9 @@ Bad data raises ``RecordError`` (a ``ValueError``) whose message starts with the
 e.g. ``colors[1].fraction: expected a number in [0, 1], got 1.5``.
 
 Readers for scripts: ``read_records()`` (a JSONL file or a results directory),
-``last_records()`` (the newest few) and ``follow_records()`` (new records as they are written).
-They are implemented beside the files publisher, in ``edge.publishers.filestore``.
+``last_records()`` (the newest few) and ``follow_records()`` (new records as they are written),
+implemented beside the files publisher in ``edge.publishers.filestore``; and
+``subscribe_records()`` (records from an MQTT broker), in ``edge.publishers.mqttreader``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, cast, runtim
 
 if TYPE_CHECKING:
     import threading
+
+    from edge.config import MqttOutput
 
 SCHEMA_VERSION = 1
 REQUIRED_KEYS = (
@@ -609,10 +612,33 @@ def follow_records(
     return filestore.RecordFollower(out_dir, camera).records(poll, stop)
 
 
-# --- MQTT reader ----------------------------------------------------------------------------
-# Added by the MQTT issue, here beside the file readers and in the same shape:
-#     subscribe_records(host, port=1883, prefix="edge", device="+", camera="+", ...)
-#         -> Iterator[ResultRecord]
-# implemented in edge/publishers/mqtt.py (paho imported there, lazily): it subscribes to
-# <prefix>/<device>/<camera>/result and turns each payload into a record with
-# filestore.parse_line(payload, topic), which logs and skips payloads that are not records.
+# --- MQTT reader (implemented in edge.publishers.mqttreader, paho imported there) ---------
+
+
+def subscribe_records(
+    url: str | None = None,
+    *,
+    prefix: str | None = None,
+    device: str = "+",
+    camera: str = "+",
+    latest: bool = False,
+    settings: MqttOutput | None = None,
+    stop: threading.Event | None = None,
+    idle_timeout: float | None = None,
+) -> Iterator[ResultRecord]:
+    """Records published to a broker from now on (``latest``: each camera's retained newest
+    first), until ``stop`` is set or none arrived for ``idle_timeout`` seconds.
+
+    ``url`` is ``mqtt://HOST[:PORT]`` or ``mqtts://...``; ``settings``, an ``[outputs.mqtt]``
+    section (``load_config(path).outputs.mqtt``), gives the URL, prefix, credentials and TLS
+    files when they are not passed here. ``device`` and ``camera`` narrow the subscription
+    (``+`` is any). Repeats of a ``(device, camera, seq)`` (MQTT delivers at least once) are
+    dropped. Raises PublishError (at the first ``next()``) when the broker cannot be reached
+    or refuses the connection; ConfigError for a bad URL.
+    """
+    from edge.publishers import mqttreader
+
+    broker = mqttreader.reader_broker(url, settings)
+    topic_prefix = prefix or (settings.topic_prefix if settings is not None else "edge")
+    filters = mqttreader.topic_filters(topic_prefix, device, camera, latest)
+    return mqttreader.subscribe_records(broker, filters, stop=stop, idle_timeout=idle_timeout)

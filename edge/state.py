@@ -2,7 +2,8 @@
 
 Writing the counter on every frame would wear an SD card, so the counter reserves a block of
 numbers ahead on disk (fsync'd) and only writes again when the block is used up. After a crash
-the next run starts after the reserved block: numbers may skip, never repeat.
+the next run starts after the reserved block: numbers may skip, never repeat. A clean stop
+(:meth:`SeqCounter.close`) saves the exact next number.
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ class SeqCounter:
             tmp.replace(self.path)
         except OSError as exc:
             logger.warning("%s: cannot save the sequence number (%s)", self.path, exc.strerror)
+
+    def close(self) -> None:
+        """Save the exact next number, so that a clean restart continues without a gap."""
+        if self._next != self._reserved:
+            self._reserve(self._next)
 
     def next(self) -> int:
         """The next sequence number."""

@@ -1,4 +1,4 @@
-"""``edge tail``: result records as short lines for a terminal, from the results files.
+"""``edge tail``: result records as short lines for a terminal, from the files or a broker.
 
     13:05:07.123 front #42  cat (0.91) dog (0.05)  anomaly 0.0123/0.031 ok  ■#3a5f8c 41%  12.3 ms
 
@@ -20,7 +20,10 @@ from edge.results import ResultRecord
 if TYPE_CHECKING:
     import threading
 
+    from edge.config import MqttOutput
     from edge.results import AnomalyResult, ColorShare
+
+LATEST_WAIT_S = 1.0  # without follow: how long to wait for more retained records
 
 TOP_SHOWN = 2
 SWATCH = "■"
@@ -98,3 +101,38 @@ def _line(record: ResultRecord, json: bool, color: bool) -> str:
 
 def _identity(record: ResultRecord) -> tuple[str, int, float]:
     return record.camera, record.seq, record.timestamp
+
+
+def tail_mqtt(
+    url: str | None,
+    *,
+    settings: MqttOutput | None = None,
+    device: str = "+",
+    camera: str = "+",
+    json: bool = False,
+    latest: bool = True,
+    follow: bool = True,
+    color: bool = False,
+    write: Callable[[str], object] = _write_line,
+    stop: threading.Event | None = None,
+) -> int:
+    """Write the records a broker carries, one ``write(line)`` each, until ``stop`` is set or
+    the caller interrupts; returns how many. ``latest`` starts with each camera's retained
+    newest record; without ``follow`` only those are written. ``settings`` (an
+    ``[outputs.mqtt]`` section) gives the URL, prefix, credentials and TLS when wanted."""
+    from edge.results import subscribe_records
+
+    records = subscribe_records(
+        url,
+        device=device,
+        camera=camera,
+        latest=latest or not follow,
+        settings=settings,
+        stop=stop,
+        idle_timeout=None if follow else LATEST_WAIT_S,
+    )
+    count = 0
+    for record in records:
+        write(_line(record, json, color))
+        count += 1
+    return count

@@ -5,8 +5,8 @@
                    manager; PublishError when a record could not be published
 
 A new backend is a module here with a ``Publisher`` subclass and one line in ``PUBLISHERS``.
-The MQTT backend slots in as ``"mqtt": "edge.publishers.mqtt:MqttPublisher"`` (paho imported
-inside that module), Home Assistant discovery beside it; both are added by their own issue.
+The MQTT backend (paho imported inside its modules) publishes Home Assistant discovery too
+(edge.publishers.homeassistant); its outbox, topics, stats and commands live beside it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from edge.publishers.base import Publisher
 PUBLISHERS: dict[str, str] = {
     "files": "edge.publishers.files:FilesPublisher",
     "memory": "edge.publishers.memory:MemoryPublisher",
+    "mqtt": "edge.publishers.mqtt:MqttPublisher",
 }
 
 __all__ = ["PUBLISHERS", "Publisher", "create_publisher", "publisher_class"]

@@ -99,8 +99,7 @@ def test_seq_continues_after_a_restart(frames: Path, tmp_path: Path) -> None:
     assert _run(*common, "--max-frames", "3") == 0
     assert _run(*common, "--max-frames", "3") == 0
     seqs = [r["seq"] for r in _records(out)]
-    assert len(seqs) == 6
-    assert seqs == sorted(set(seqs))  # type: ignore[type-var]
+    assert seqs == list(range(6))  # a clean stop saves the exact next number
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,14 @@ def test_sequence_numbers_increase_across_restarts(tmp_path: Path) -> None:
     assert later == sorted(set(later))
 
 
+def test_a_clean_close_continues_without_a_gap(tmp_path: Path) -> None:
+    path = tmp_path / ".seq"
+    counter = SeqCounter(path, block=100)
+    assert [counter.next() for _ in range(3)] == [0, 1, 2]
+    counter.close()
+    assert SeqCounter(path, block=100).next() == 3
+
+
 def test_the_file_is_written_once_per_block(tmp_path: Path) -> None:
     path = tmp_path / ".seq"
     counter = SeqCounter(path, block=100)

@@ -25,7 +25,7 @@ RECORD = ResultRecord.create(
 
 def test_an_unknown_name_lists_the_valid_ones() -> None:
     with pytest.raises(
-        ConfigError, match="unknown publisher 'ftp'; valid publishers: files, memory"
+        ConfigError, match="unknown publisher 'ftp'; valid publishers: files, memory, mqtt"
     ):
         create_publisher("ftp")
 
