@@ -7,7 +7,8 @@ BIN := $(VENV)/bin
 TFLITE_VENV := .venv-tflite
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help setup run test check lint typecheck bench demo clean tflite-env mosquitto
+.PHONY: help setup run test check lint typecheck bench demo clean tflite-env mosquitto \
+	arm64-rootfs check-wheels
 
 help:
 	@echo "make run     run the daemon on its embedded default (demo frames and models)"
@@ -47,7 +48,17 @@ mosquitto:
 run: $(STAMP)
 	$(BIN)/edge run
 
-test: $(STAMP) tflite-env mosquitto
+# The arm64 (Raspberry Pi OS bookworm) userland that tests/arm64 runs the device code in, under
+# qemu-user: built once into .cache/ (about a minute), then reused. Where it cannot be built
+# (not root, not Linux x86_64) this says so and the arm64 inference tests skip.
+arm64-rootfs: $(STAMP)
+	scripts/arm64/setup-rootfs --optional
+
+# Do the device installs (bookworm, trixie) resolve to aarch64 binary wheels?
+check-wheels: $(STAMP)
+	$(BIN)/python scripts/arm64/check-wheels
+
+test: $(STAMP) tflite-env mosquitto arm64-rootfs
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -156,6 +156,38 @@ def _tail_mqtt(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- edge doctor, edge service -------------------------------------------------------------
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from edge.doctor import doctor
+
+    return doctor(args.config, _out)
+
+
+def cmd_service_install(args: argparse.Namespace) -> int:
+    from edge.install import install
+
+    return install(root=args.root, start=not args.no_start, write=_out)
+
+
+def _add_system_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("doctor", help="check that this machine can run the daemon")
+    p.add_argument(
+        "--config", type=Path, help="config to check (default /etc/edge-vision/edge.toml)"
+    )
+    p.set_defaults(handler=cmd_doctor)
+
+    p = sub.add_parser("service", help="install the systemd service")
+    service_sub = p.add_subparsers(dest="service_command", required=True, metavar="COMMAND")
+    i = service_sub.add_parser(
+        "install", help="install the unit and the example config; enable and start the service"
+    )
+    i.add_argument("--root", type=Path, default=Path("/"), help="install below this folder")
+    i.add_argument("--no-start", action="store_true", help="do not enable and start the service")
+    i.set_defaults(handler=cmd_service_install)
+
+
 # -- workstation commands, in the convert/ and models/ packages ---------------------------
 
 
@@ -269,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(sub)
     _add_image_commands(sub)
     _add_config_and_tail(sub)
+    _add_system_commands(sub)
     _add_workstation_command(sub, "train", "models.cli", "train a classifier or an autoencoder")
     _add_workstation_command(
         sub, "convert", "convert.cli", "quantize a Keras model to an int8 bundle"

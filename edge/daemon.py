@@ -17,7 +17,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +25,9 @@ from edge import demo
 from edge.config import DEMO, CameraConfig, Config, default_config, load_config, with_overrides
 from edge.errors import EdgeError, PublishError, UsageError
 from edge.pipeline import FramePacer, Pipeline, Stages
+from edge.publishers.base import Publisher
 from edge.publishers.control import CameraInfo, Command, CommandError, Counters
+from edge.service import Notifier, Supervisor
 from edge.state import SeqCounter
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 LOG_EVERY_S = 60.0
 READ_TIMEOUT_S = 0.25
+SUPERVISE_S = 0.25
 PAUSED_POLL_S = 0.25
 
 
@@ -118,6 +121,7 @@ class CameraWorker(threading.Thread):
         self.stop = stop
         self.max_frames = max_frames
         self.error: BaseException | None = None
+        self.finished = False
         self.commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self.paused = threading.Event()
         self.on_reloaded: Callable[[], None] = lambda: None
@@ -128,6 +132,24 @@ class CameraWorker(threading.Thread):
         )
         self.seq = SeqCounter(config.outputs.files.directory() / camera.name / ".seq")
         self.pipeline = Pipeline(config.device, _stages(camera), self.seq.next)
+
+    @property
+    def camera_name(self) -> str:
+        return self.camera.name
+
+    def progress(self) -> float:
+        stats = self.pipeline.stats
+        return max(stats.last_frame, stats.started)
+
+    def idle(self) -> bool:
+        return self.paused.is_set() or self.finished
+
+    def describe(self) -> str:
+        if self.paused.is_set():
+            return "paused"
+        if not self.source.online:
+            return f"offline ({self.source.last_error or 'opening'})"
+        return f"{self.pipeline.stats.fps():.1f} fps"
 
     def info(self) -> CameraInfo:
         """The camera as MQTT and Home Assistant describe it."""
@@ -147,6 +169,7 @@ class CameraWorker(threading.Thread):
             self.error = exc
             self.stop.set()
         finally:
+            self.finished = True
             self.seq.close()
 
     def _loop(self) -> None:
@@ -300,12 +323,17 @@ def _publishers(
 
 
 @contextmanager
-def _signals(stop: threading.Event) -> Iterator[None]:
-    def handler(signum: int, _frame: object) -> None:
+def _signals(stop: threading.Event, reload: threading.Event) -> Iterator[None]:
+    def on_stop(signum: int, _frame: object) -> None:
         logger.info("received %s: finishing the frames in flight", signal.Signals(signum).name)
         stop.set()
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    def on_reload(_signum: int, _frame: object) -> None:
+        logger.info("received SIGHUP: reloading the config and the models")
+        reload.set()
+
+    handlers = {signal.SIGINT: on_stop, signal.SIGTERM: on_stop, signal.SIGHUP: on_reload}
+    previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
     try:
         yield
     finally:
@@ -313,46 +341,74 @@ def _signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, old)
 
 
+class Generation:
+    """One configuration running: its publishers and camera threads, until stop or reload."""
+
+    def __init__(self, config: Config, args: argparse.Namespace, write: Callable[[str], None]):
+        self.config = config
+        self.stop = threading.Event()
+        show = not args.quiet and (args.config is None or config.outputs.console)
+        self.outputs = Outputs([], write if show else None)
+        self.workers = [
+            CameraWorker(config, camera, self.outputs, self.stop, args.max_frames)
+            for camera in config.cameras
+        ]
+
+    def run(self, supervisor: Supervisor, stop: threading.Event, reload: threading.Event) -> None:
+        mqtt = _mqtt_settings(self.config)
+        with ExitStack() as stack:
+            control = DaemonControl(self.workers)
+            self.outputs.publishers.extend(_publishers(self.config, stack, mqtt, control))
+            for worker in self.workers:
+                worker.on_reloaded = self.outputs.refresh
+                worker.start()
+            where = f" and on {mqtt.broker.url}" if mqtt is not None else ""
+            status = (
+                f"{len(self.workers)} camera(s); results in {self.config.outputs.files.directory()}"
+            )
+            logger.info("running %s%s", status, where)
+            supervisor.notifier.ready(status + where)
+            self._supervise(supervisor, stop, reload)
+        for worker in self.workers:
+            if worker.error is not None:
+                raise worker.error
+
+    def _supervise(
+        self, supervisor: Supervisor, stop: threading.Event, reload: threading.Event
+    ) -> None:
+        while any(worker.is_alive() for worker in self.workers):
+            if stop.is_set() or reload.is_set():
+                self.stop.set()
+            problems = [p for p in map(Publisher.problem, self.outputs.publishers) if p]
+            supervisor.tick(self.workers, problems)
+            stop.wait(SUPERVISE_S)
+        for worker in self.workers:
+            worker.join()
+
+
+def _reloaded(args: argparse.Namespace, running: Config) -> Config:
+    try:
+        return load_run_config(args)
+    except EdgeError as exc:
+        logger.error("reload failed, keeping the running config: %s", exc)
+        return running
+
+
 def run_daemon(args: argparse.Namespace, write: Callable[[str], None] = print) -> int:
     config = load_run_config(args)
     logging.getLogger().setLevel(config.log_level.upper())
-    mqtt = _mqtt_settings(config)
-    show = not args.quiet and (args.config is None or config.outputs.console)
-    stop = threading.Event()
-    with ExitStack() as stack:
-        outputs = Outputs([], write if show else None)
-        workers = [
-            CameraWorker(config, camera, outputs, stop, args.max_frames)
-            for camera in config.cameras
-        ]
-        control = DaemonControl(workers)
-        outputs.publishers.extend(_publishers(config, stack, mqtt, control))
-        for worker in workers:
-            worker.on_reloaded = outputs.refresh
-        logger.info(
-            "running %d camera(s); results in %s%s",
-            len(workers),
-            config.outputs.files.directory(),
-            f" and on {mqtt.broker.url}" if mqtt is not None else "",
-        )
-        with _signals(stop):
-            for worker in workers:
-                worker.start()
-            _wait(workers, stop)
-    return _exit_code(workers)
-
-
-def _wait(workers: Sequence[CameraWorker], stop: threading.Event) -> None:
-    while any(worker.is_alive() for worker in workers):
-        stop.wait(0.2)
-        if stop.is_set():
-            break
-    for worker in workers:
-        worker.join()
-
-
-def _exit_code(workers: Sequence[CameraWorker]) -> int:
-    for worker in workers:
-        if worker.error is not None:
-            raise worker.error
+    _mqtt_settings(config)  # a missing secret fails before the models load
+    stop, reload = threading.Event(), threading.Event()
+    notifier = Notifier()
+    supervisor = Supervisor(notifier)
+    with _signals(stop, reload), closing(notifier):
+        while True:
+            Generation(config, args, write).run(supervisor, stop, reload)
+            if stop.is_set() or not reload.is_set():
+                break
+            notifier.reloading()
+            reload.clear()
+            config = _reloaded(args, config)
+            logging.getLogger().setLevel(config.log_level.upper())
+        notifier.stopping()
     return 0

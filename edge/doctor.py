@@ -12,10 +12,13 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from edge.errors import EdgeError
+
+if TYPE_CHECKING:
+    from edge.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +146,32 @@ def check_config(path: Path | None) -> Iterator[Finding]:
         yield Finding("fail", "config", str(exc), f"edge config validate {path}")
         return
     yield Finding("ok", "config", f"{path} is valid ({len(config.cameras)} camera(s))")
-    yield from _check_broker(getattr(getattr(config.outputs, "mqtt", None), "url", None))
+    yield from check_models(config)
+    yield from _check_broker(config.outputs.mqtt.url or None)
+
+
+def check_models(config: Config) -> Iterator[Finding]:
+    """Every configured bundle is there and its hash matches."""
+    from edge import demo
+    from edge.bundle import load_bundle
+    from edge.daemon import resolve_model
+
+    for camera in config.cameras:
+        for spec, shipped in ((camera.classifier, demo.classifier_path),
+                              (camera.anomaly, demo.autoencoder_path)):  # fmt: skip
+            path = resolve_model(spec, shipped)
+            if path is None:
+                continue
+            try:
+                bundle = load_bundle(path)
+            except EdgeError as exc:
+                yield Finding(
+                    "fail", f"{camera.name} model", str(exc), "copy the .tflite and .json"
+                )
+            else:
+                yield Finding(
+                    "ok", f"{camera.name} model", f"{bundle.name} ({bundle.kind}) verified"
+                )
 
 
 def _check_broker(url: str | None, timeout: float = 3.0) -> Iterator[Finding]:

@@ -63,10 +63,20 @@ class Stats:
     started: float = field(default_factory=time.monotonic)
     last_frame: float = 0.0
     latency_ms: deque[float] = field(default_factory=lambda: deque(maxlen=200))
+    frame_times: deque[float] = field(default_factory=lambda: deque(maxlen=50))
+
+    def frame_done(self, total_ms: float) -> None:
+        self.processed += 1
+        self.last_frame = time.monotonic()
+        self.frame_times.append(self.last_frame)
+        self.latency_ms.append(total_ms)
 
     def fps(self) -> float:
-        elapsed = time.monotonic() - self.started
-        return self.processed / elapsed if elapsed > 0 else 0.0
+        """Frames per second over the last (up to) 50 frames."""
+        if len(self.frame_times) < 2:
+            return 0.0
+        span = self.frame_times[-1] - self.frame_times[0]
+        return (len(self.frame_times) - 1) / span if span > 0 else 0.0
 
 
 class Stages:
@@ -134,8 +144,7 @@ class Pipeline:
             "anomaly": anomaly_ms if anomaly is not None else None,
             "total": round(capture_ms + _ms(start), 3),
         }
-        self.stats.processed += 1
-        self.stats.latency_ms.append(timing["total"] or 0.0)
+        self.stats.frame_done(timing["total"] or 0.0)
         return ResultRecord.create(
             device=self.device,
             camera=frame.camera,

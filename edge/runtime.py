@@ -45,6 +45,8 @@ def _import_backend(name: str) -> Backend:
             f"tflite-runtime 2.14 fails with NumPy {np.__version__}; "
             "install 'numpy<2' or use LiteRT: pip install ai-edge-litert"
         )
+    if name == "tensorflow":
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep its start-up chatter quiet
     package, _, attribute = module_name.partition(".")
     module = importlib.import_module(module_name if name != "tensorflow" else package)
     if name == "tensorflow":  # tensorflow.lite is an attribute, not an importable module

@@ -15,6 +15,8 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -77,3 +79,69 @@ def watchdog_interval() -> float | None:
     if not usec.isdigit() or int(usec) == 0 or (pid and pid != str(os.getpid())):
         return None
     return int(usec) / 2_000_000
+
+
+class Watched(Protocol):
+    """What the supervisor reads of a camera worker."""
+
+    @property
+    def camera_name(self) -> str: ...
+    def is_alive(self) -> bool: ...
+    def progress(self) -> float:
+        """Monotonic time of the last processed frame (or of the start, before the first)."""
+        ...
+
+    def describe(self) -> str:
+        """A few words for the STATUS line: '5.0 fps', 'offline (reconnecting)', 'paused'."""
+        ...
+
+    def idle(self) -> bool:
+        """Paused or finished: not expected to process frames."""
+        ...
+
+
+class Supervisor:
+    """Pings the watchdog while every active camera processes frames; keeps STATUS current."""
+
+    def __init__(
+        self,
+        notifier: Notifier,
+        status_every: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.notifier = notifier
+        self.interval = watchdog_interval()
+        self.status_every = status_every
+        self.clock = clock
+        self._next_ping = self._next_status = 0.0
+        self._last_status = ""
+
+    def healthy(self, workers: Sequence[Watched]) -> bool:
+        """Every camera that should be processing frames did so within the watchdog window."""
+        window = 2 * self.interval if self.interval else float("inf")
+        now = self.clock()
+        return all(w.idle() or now - w.progress() < window for w in workers if w.is_alive())
+
+    def status(self, workers: Sequence[Watched], problems: Sequence[str]) -> str:
+        cameras = "; ".join(f"{w.camera_name}: {w.describe()}" for w in workers)
+        return "; ".join([cameras, *problems]) if problems else cameras
+
+    def tick(self, workers: Sequence[Watched], problems: Sequence[str]) -> None:
+        now = self.clock()
+        if self.interval and now >= self._next_ping:
+            if self.healthy(workers):
+                self.notifier.watchdog()
+            else:
+                logger.warning("no frames processed lately: not pinging the watchdog")
+            self._next_ping = now + self.interval / 2
+        status = self.status(workers, problems)
+        changed = _shape(status) != _shape(self._last_status)  # a camera went offline, ...
+        if changed or (now >= self._next_status and status != self._last_status):
+            self.notifier.status(status)
+            self._last_status = status
+            self._next_status = now + self.status_every
+
+
+def _shape(status: str) -> str:
+    """The status without its numbers: what changes when something happens, not every tick."""
+    return "".join(c for c in status if not c.isdigit())

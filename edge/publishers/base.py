@@ -29,6 +29,10 @@ class Publisher(abc.ABC):
     def close(self) -> None:
         """Release files and connections; publishing after close raises PublishError."""
 
+    def problem(self) -> str | None:
+        """What keeps this publisher from delivering right now (e.g. "broker away"), or None."""
+        return None
+
     def __enter__(self: _P) -> _P:
         return self
 

@@ -133,6 +133,9 @@ class MqttPublisher(Publisher):
     def connected(self) -> bool:
         return self.session.connected.is_set()
 
+    def problem(self) -> str | None:
+        return None if self.connected else f"broker away, {len(self.outbox)} queued"
+
     # -- the sender thread ---------------------------------------------------------------
 
     def _send_loop(self) -> None:
