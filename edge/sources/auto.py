@@ -25,6 +25,8 @@ INTERNAL_DEVICES = ("bcm2835", "rpi-", "pispbe", "rp1-cfe", "unicam", "rpivid", 
 class AutoSource(FrameSource):
     """The first that works of: picamera2, the V4L2 cameras, the demo frames."""
 
+    announce = False
+
     def __init__(
         self,
         target: str = "",

@@ -8,7 +8,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from types import TracebackType
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +47,8 @@ class FrameSource(ABC):
     handed out) and ``dropped`` (frames the source had but replaced with newer ones).
     """
 
+    announce: ClassVar[bool] = True  # log open and close; wrappers leave it to the source
+
     live: bool = True
 
     def __init__(self, spec: str, *, camera: str = "camera") -> None:
@@ -72,7 +74,8 @@ class FrameSource(ABC):
             return
         self._open()
         self._is_open = True
-        logger.info("opened %s", self.describe())
+        if self.announce:
+            logger.info("opened %s", self.describe())
 
     def close(self) -> None:
         """Release the device; safe to call more than once."""
@@ -80,7 +83,8 @@ class FrameSource(ABC):
             return
         self._is_open = False
         self._close()
-        logger.info("closed %s", self.describe())
+        if self.announce:
+            logger.info("closed %s", self.describe())
 
     def read(self, timeout: float = DEFAULT_READ_TIMEOUT) -> Frame | None:
         """The next new frame, or None if none arrived within ``timeout`` seconds."""

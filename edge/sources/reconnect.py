@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 class ReconnectingSource(FrameSource):
     """``source`` reopened with backoff whenever it fails, ends (if live) or stalls."""
 
+    announce = False
+
     def __init__(
         self,
         source: FrameSource,
