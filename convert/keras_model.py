@@ -49,6 +49,11 @@ def load_keras_model(path: str | Path) -> keras.Model:
         raise ModelError(f"{model_path}: no such model file; give the trained .keras file")
     if model_path.is_dir():
         return _load_saved_model(model_path)
+    if model_path.suffix == ".keras" and not zipfile.is_zipfile(model_path):
+        raise ModelError(
+            f"{model_path}: not a .keras file (a .keras model is a zip archive); give the file "
+            "that edge train or model.save() wrote"
+        )
     try:
         model = keras.models.load_model(model_path, compile=False, safe_mode=True)
     except _LOAD_ERRORS as exc:

@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.bundle import Bundle, load_bundle
+from edge.classify import open_model
 from edge.errors import ModelError
 from edge.model import TFLiteModel
 
@@ -52,7 +53,7 @@ class AnomalyDetector:
             raise ModelError(f"{bundle.path}: is a {bundle.kind} bundle, not an autoencoder")
         self.bundle = bundle
         self.threshold = bundle.anomaly.threshold
-        self.model = TFLiteModel.from_bundle(bundle, num_threads)
+        self.model = open_model(bundle, num_threads)
         if self.model.output.shape != self.model.input.shape:
             raise ModelError(
                 f"{bundle.path}: output {list(self.model.output.shape)} does not match input "

@@ -189,13 +189,16 @@ def _bundle_from_meta(tflite: Path, meta: dict[str, Any], model_bytes: bytes) ->
     for spec in (input_spec, output_spec):
         if spec.dtype not in DTYPES:
             raise ValueError(f"tensor dtype must be one of {', '.join(DTYPES)}, got {spec.dtype}")
-    labels = tuple(str(label) for label in meta.get("labels", []))
-    anomaly = AnomalySpec(**meta["anomaly"]) if meta.get("anomaly") else None
+    labels = _labels(meta.get("labels", []))
+    anomaly = _anomaly_spec(meta["anomaly"]) if meta.get("anomaly") else None
     if kind == "autoencoder" and anomaly is None:
         raise ValueError("an autoencoder bundle needs an 'anomaly' threshold")
+    name = meta.get("name", tflite.stem)
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"name must be a non-empty string, got {name!r}")
     return Bundle(
         path=tflite,
-        name=str(meta.get("name", tflite.stem)),
+        name=name,
         kind=kind,
         labels=labels,
         output_activation=activation,
@@ -205,6 +208,29 @@ def _bundle_from_meta(tflite: Path, meta: dict[str, Any], model_bytes: bytes) ->
         anomaly=anomaly,
         model_bytes=model_bytes,
         meta=meta,
+    )
+
+
+def _labels(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ValueError("labels must be a list of non-empty strings")
+    return tuple(value)
+
+
+def _anomaly_spec(value: object) -> AnomalySpec:
+    """The autoencoder's threshold: a finite number >= 0, its percentile and metric."""
+    if not isinstance(value, dict):
+        raise TypeError(f"anomaly must be an object with a threshold, got {value!r}")
+    threshold = value.get("threshold")
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float))
+        or not math.isfinite(threshold)
+        or threshold < 0
+    ):
+        raise ValueError(f"anomaly threshold must be a finite number >= 0, got {threshold!r}")
+    return AnomalySpec(
+        float(threshold), float(value.get("percentile", 99.0)), str(value.get("metric", "mse"))
     )
 
 

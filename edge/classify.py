@@ -81,14 +81,24 @@ def select_top(
     return tuple(Label(labels[i], float(probabilities[i])) for i in order)
 
 
+def open_model(bundle: Bundle, num_threads: int = 1) -> TFLiteModel:
+    """The bundle's model in an interpreter; every ModelError names the bundle's file."""
+    try:
+        return TFLiteModel.from_bundle(bundle, num_threads)
+    except BundleError:
+        raise  # names the file already
+    except ModelError as exc:
+        raise ModelError(f"{bundle.path}: {exc}") from exc
+
+
 class Classifier:
     """An int8 classifier bundle ready to classify RGB uint8 frames."""
 
     def __init__(self, bundle: Bundle, num_threads: int = 1) -> None:
         if bundle.kind != "classifier":
-            raise ModelError(f"{bundle.path}: is a {bundle.kind} bundle, not a classifier")
+            raise ModelError(f"{bundle.path}: is an {bundle.kind} bundle, not a classifier")
         self.bundle = bundle
-        self.model = TFLiteModel.from_bundle(bundle, num_threads)
+        self.model = open_model(bundle, num_threads)
         self.labels = self._labels()
 
     def _labels(self) -> tuple[str, ...]:

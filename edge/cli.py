@@ -15,13 +15,32 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import NoReturn
 
 from edge import __version__
-from edge.errors import EX_FAILURE, EdgeError, ImageError, UsageError
+from edge.errors import EX_FAILURE, EX_USAGE, EdgeError, ImageError, UsageError
 
 logger = logging.getLogger("edge")
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error: ``edge run: argument --fps: invalid float value: 'x'``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EX_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _out(line: str) -> None:
@@ -118,7 +137,7 @@ def cmd_tail(args: argparse.Namespace) -> int:
     from edge.tail import tail_files
 
     if args.file is None:
-        raise UsageError("edge tail needs --file DIR (the daemon's output directory) or --mqtt URL")
+        raise UsageError("give --file DIR (the daemon's output directory) or --mqtt URL")
     if args.device is not None:
         raise UsageError("--device selects a device on a broker: use it with --mqtt")
     tail_files(
@@ -243,14 +262,16 @@ def _add_image_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     p = sub.add_parser("classify", help="classify images with a bundle")
     p.add_argument("--model", required=True, type=Path, help="classifier bundle (.tflite)")
     p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
-    p.add_argument("--top-k", type=int, default=5, help="labels per image (default 5)")
-    p.add_argument("--threads", type=int, default=1, help="interpreter threads (default 1)")
+    p.add_argument("--top-k", type=positive_int, default=5, help="labels per image (default 5)")
+    p.add_argument(
+        "--threads", type=positive_int, default=1, help="interpreter threads (default 1)"
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per image")
     p.set_defaults(handler=cmd_classify)
 
     p = sub.add_parser("colors", help="dominant colors of images")
     p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
-    p.add_argument("--k", type=int, default=5, help="number of colors (default 5)")
+    p.add_argument("--k", type=positive_int, default=5, help="number of colors (default 5)")
     p.add_argument("--json", action="store_true", help="one JSON object per image")
     p.set_defaults(handler=cmd_colors)
 
@@ -290,7 +311,7 @@ def _add_config_and_tail(sub: argparse._SubParsersAction[argparse.ArgumentParser
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = _Parser(  # subcommands get a _Parser too
         prog="edge",
         description="Camera inference on the edge: dominant colors, int8 classification, "
         "anomaly scores, published to MQTT and files.",

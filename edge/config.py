@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import socket
 import sys
 from dataclasses import dataclass
@@ -37,12 +38,18 @@ def _hostname() -> str:
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Strict: TOML has types, so a value of the wrong type (``top_k = true``, ``fps = "5"``)
+    is an error, not silently converted; only arrays become tuples."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class ColorsConfig(Section):
     k: Annotated[int, Field(ge=1, le=16)] = 5
-    size: tuple[Annotated[int, Field(ge=4, le=640)], Annotated[int, Field(ge=4, le=480)]] = (64, 48)
+    size: Annotated[
+        tuple[Annotated[int, Field(ge=4, le=640)], Annotated[int, Field(ge=4, le=480)]],
+        Field(strict=False),
+    ] = (64, 48)
 
 
 class CameraConfig(Section):
@@ -54,7 +61,7 @@ class CameraConfig(Section):
     top_k: Annotated[int, Field(ge=1, le=100)] = 5
     confidence_threshold: Annotated[float, Field(ge=0, le=1)] = 0.0
     smoothing: Annotated[int, Field(ge=1, le=100)] = 1
-    roi: tuple[float, float, float, float] | None = None
+    roi: Annotated[tuple[float, float, float, float] | None, Field(strict=False)] = None
     num_threads: Annotated[int, Field(ge=1, le=16)] = 1
     stall_timeout: Annotated[float, Field(gt=0, le=3600)] = 10.0
     colors: ColorsConfig = ColorsConfig()
@@ -96,6 +103,7 @@ MQTT_SCHEMES = {"mqtt": 1883, "mqtts": 8883}
 URL_HINT = "use mqtt://HOST[:PORT] or mqtts://HOST[:PORT] (an optional USER@ before HOST)"
 TOPIC_PART = r"^[^#+/\x00][^#+\x00]{0,127}$"
 Seconds = Annotated[float, Field(ge=0, le=86400)]
+BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -113,13 +121,27 @@ class BrokerAddress:
         return f"{'mqtts' if self.tls else 'mqtt'}://{host}:{self.port}"
 
 
+def redact_url(url: str) -> str:
+    """``url`` for a message: a password in it (``USER:PASSWORD@``) replaced by ``***``."""
+    head, at, host = url.rpartition("@")  # a password may hold any character, "@" too
+    start = head.find("//") + 2 if "//" in head else head.find(":") + 1
+    user, colon, _ = head[start:].partition(":")
+    if not at or not colon:
+        return url
+    return f"{head[:start]}{user}:***@{host}"
+
+
 def parse_mqtt_url(url: str) -> BrokerAddress:
-    """``mqtt://[USER@]HOST[:PORT]`` or ``mqtts://...``; ValueError with a one-line reason."""
+    """``mqtt://[USER@]HOST[:PORT]`` or ``mqtts://...``; ValueError with a one-line reason
+    (which never repeats a password the URL may hold)."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError as exc:
-        raise ValueError(f"{url!r} is not a valid MQTT URL ({exc}); {URL_HINT}") from None
+        shown = redact_url(url)
+        reason = f" ({exc})" if shown == url else ""  # the reason may quote the password
+        raise ValueError(f"{shown!r} is not a valid MQTT URL{reason}; {URL_HINT}") from None
+    url = redact_url(url)
     scheme = parts.scheme.lower()
     if scheme not in MQTT_SCHEMES or not parts.hostname:
         raise ValueError(f"{url!r} is not an MQTT URL; {URL_HINT}")
@@ -248,7 +270,9 @@ class Config(Section):
 def _key_path(loc: tuple[int | str, ...]) -> str:
     path = ""
     for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        # a quoted TOML key may hold anything, a newline too
+        key = repr(part) if isinstance(part, str) and not BARE_KEY.fullmatch(part) else part
+        path += f"[{key}]" if isinstance(key, int) else (f".{key}" if path else str(key))
     return path or "(top level)"
 
 

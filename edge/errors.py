@@ -8,6 +8,7 @@
     │   └── InterpreterUnavailableError  no working TFLite interpreter
     ├── ImageError             an image that cannot be read or used
     ├── SourceError            a camera or frame source failed
+    │   └── FrameError         a source delivered a frame that is not an RGB uint8 image
     └── PublishError           a result could not be published
 
 Third-party errors (OpenCV, the interpreter, paho, picamera2) are translated at the boundary
@@ -58,6 +59,10 @@ class ImageError(EdgeError):
 
 class SourceError(EdgeError):
     """A frame source could not be opened or stopped delivering frames."""
+
+
+class FrameError(SourceError):
+    """A source delivered an unusable frame (empty, wrong dtype or shape): drop it, go on."""
 
 
 class PublishError(EdgeError):

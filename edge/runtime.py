@@ -82,7 +82,7 @@ def backend() -> Backend:
         except ImportError as exc:
             reasons.append(f"{name}: {exc}")
             continue
-        logger.info("TFLite runtime: %s (%s)", chosen.name, chosen.module)
+        logger.debug("TFLite runtime: %s (%s)", chosen.name, chosen.module)
         return chosen
     raise InterpreterUnavailableError(
         "no TFLite runtime could be loaded (" + "; ".join(reasons) + "); "

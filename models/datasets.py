@@ -100,23 +100,28 @@ def list_labeled(folder: str | Path) -> LabeledFiles:
 def map_images(
     paths: Sequence[Path], fn: Callable[[npt.NDArray[np.uint8]], T], desc: str = "images"
 ) -> Mapped[T]:
-    """``fn(rgb)`` for every readable image, with a progress bar; unreadable ones are skipped."""
+    """``fn(rgb)`` for every readable image, with a progress bar; unreadable ones are skipped
+    (each named in the log), and ImageError (one line, naming the first) if none is readable."""
     from tqdm import tqdm
 
     mapped: Mapped[T] = Mapped([], [], [])
+    problems: list[ImageError] = []
     for index, path in enumerate(tqdm(paths, desc=desc, unit="img", leave=False)):
         try:
             rgb = load_rgb(path)
         except ImageError as exc:
-            logger.warning("skipped %s", exc)
+            problems.append(exc)
             mapped.skipped.append(path)
             continue
         mapped.values.append(fn(rgb))
         mapped.kept.append(index)
+    if not mapped.values:
+        example = f", e.g. {problems[0]}" if problems else ""
+        raise ImageError(f"none of the {len(paths)} image(s) could be read{example}")
+    for problem in problems:
+        logger.warning("skipped %s", problem)
     if mapped.skipped:
         logger.warning("skipped %d unreadable image(s) of %d", len(mapped.skipped), len(paths))
-    if not mapped.values:
-        raise ImageError(f"none of the {len(paths)} image(s) could be read; see the log above")
     return mapped
 
 

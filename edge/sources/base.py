@@ -13,7 +13,7 @@ from typing import ClassVar, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from edge.errors import ConfigError, SourceError
+from edge.errors import ConfigError, FrameError, SourceError
 from edge.frames import Frame
 
 logger = logging.getLogger(__name__)
@@ -113,10 +113,17 @@ class FrameSource(ABC):
         timestamp: float,
         lores: npt.NDArray[np.uint8] | None = None,
     ) -> Frame:
-        """A Frame with this source's camera name and its own running count as ``seq``."""
-        frame = Frame(
-            rgb=rgb, camera=self.name, seq=self.frames_read, timestamp=timestamp, lores=lores
-        )
+        """A Frame with this source's camera name and its own running count as ``seq``.
+
+        Pixels that are not an RGB uint8 image (empty, another dtype or shape) raise FrameError:
+        the frame is unusable, the source is not broken.
+        """
+        try:
+            frame = Frame(
+                rgb=rgb, camera=self.name, seq=self.frames_read, timestamp=timestamp, lores=lores
+            )
+        except (TypeError, ValueError) as exc:
+            raise FrameError(f"{self.describe()}: unusable frame ({exc})") from exc
         self.frames_read += 1
         return frame
 

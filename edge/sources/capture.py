@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from edge.errors import SourceError
+from edge.errors import FrameError, SourceError
 from edge.frames import Frame
 from edge.sources.grabber import GrabbingSource
 
@@ -45,9 +45,17 @@ def _reader(capture: Any) -> Callable[[], BGR | None]:
 
 
 def bgr_to_rgb(bgr: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-    """An OpenCV BGR image (or grayscale / BGRA) as a new RGB uint8 array."""
+    """An OpenCV BGR image (or grayscale / BGRA) as a new RGB uint8 array.
+
+    FrameError for an image OpenCV cannot convert (empty, or neither 1, 3 nor 4 channels).
+    """
     import cv2
 
+    channels = bgr.shape[2] if bgr.ndim == 3 else 1
+    if bgr.size == 0 or bgr.ndim not in (2, 3) or channels not in (1, 3, 4):
+        raise FrameError(f"unusable frame from OpenCV: shape {bgr.shape}, dtype {bgr.dtype}")
+    if channels == 1:
+        bgr = bgr.reshape(bgr.shape[:2])
     if bgr.ndim == 2:
         return np.asarray(cv2.cvtColor(bgr, cv2.COLOR_GRAY2RGB), dtype=np.uint8)
     if bgr.shape[2] == 4:

@@ -5,7 +5,10 @@ it is live, or delivers nothing for ``stall_timeout`` seconds, the wrapper close
 offline, and reopens it after an exponentially growing delay (``backoff_initial`` doubling up
 to ``backoff_max``, with optional random ``jitter``). While offline ``read`` returns None
 (after waiting up to its timeout, so callers do not spin). The delay starts over once a frame
-arrives again. A finite source (file, folder) that ends still raises ``EndOfStream``.
+arrives again. A finite source (file, folder) that ends still raises ``EndOfStream``. An
+unusable frame (``FrameError``: empty, wrong dtype or shape) is dropped and counted in
+``bad_frames``, with a warning at most once a minute; only when nothing usable arrives for
+``stall_timeout`` is the source reopened.
 
 ``stall_timeout`` applies to every source: for one paced slower than a frame per
 ``stall_timeout`` (a folder at ``fps=0.05``), set it longer than the frame interval.
@@ -18,11 +21,13 @@ import random
 import time
 from collections.abc import Callable
 
-from edge.errors import ConfigError
+from edge.errors import ConfigError, FrameError
 from edge.frames import Frame
 from edge.sources.base import DEFAULT_READ_TIMEOUT, EndOfStream, FrameSource
 
 logger = logging.getLogger(__name__)
+
+BAD_FRAME_LOG_S = 60.0  # unusable frames are reported at most this often
 
 
 class ReconnectingSource(FrameSource):
@@ -52,6 +57,8 @@ class ReconnectingSource(FrameSource):
         self.open_attempts = 0  # every open, the first included
         self.reconnects = 0  # opens that worked after the source had been lost
         self.failures = 0  # times the source was lost
+        self.bad_frames = 0  # unusable frames dropped
+        self._bad_logged_at: float | None = None
         self.last_error: str | None = None
         self._failed_opens = 0  # consecutive failures since the last frame: the backoff exponent
         self._next_attempt = 0.0
@@ -89,6 +96,9 @@ class ReconnectingSource(FrameSource):
                 raise
             self._lost("the source ended")
             return None
+        except FrameError as exc:  # one bad frame: drop it; a stall if nothing good follows
+            self._dropped_bad_frame(exc)
+            return self._received(None)
         except Exception as exc:  # any camera failure: never take the daemon down
             self._lost(f"{type(exc).__name__}: {exc}")
             return None
@@ -104,6 +114,13 @@ class ReconnectingSource(FrameSource):
         self._failed_opens = 0
         self.frames_read, self.dropped = self.source.frames_read, self.source.dropped
         return frame
+
+    def _dropped_bad_frame(self, exc: FrameError) -> None:
+        self.bad_frames += 1
+        now = self._clock()
+        if self._bad_logged_at is None or now - self._bad_logged_at >= BAD_FRAME_LOG_S:
+            self._bad_logged_at = now
+            logger.warning("%s (%d unusable frame(s) dropped so far)", exc, self.bad_frames)
 
     def _try_open(self, timeout: float = 0.0) -> bool:
         """Open the source if its next attempt is due (waiting up to ``timeout`` for it)."""

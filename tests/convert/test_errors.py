@@ -62,7 +62,7 @@ def _dense_softmax(inputs: Any) -> Any:
     ("make", "message"),
     [
         (lambda p: p / "missing.keras", "no such model file"),
-        (lambda p: _write(p / "notes.keras", "not a model"), "not a Keras model"),
+        (lambda p: _write(p / "notes.keras", "not a model"), "not a .keras file"),
         (lambda p: _write(p / "model.h5", "\x89HDF garbage"), "not a Keras model"),
         (lambda p: (p / "folder").mkdir() or p / "folder", "not a SavedModel"),
     ],
