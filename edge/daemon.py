@@ -25,7 +25,6 @@ from edge import demo
 from edge.config import DEMO, CameraConfig, Config, default_config, load_config, with_overrides
 from edge.errors import EdgeError, PublishError, UsageError
 from edge.pipeline import FramePacer, Pipeline, Stages
-from edge.publishers.base import Publisher
 from edge.publishers.control import CameraInfo, Command, CommandError, Counters
 from edge.service import Notifier, Supervisor
 from edge.state import SeqCounter
@@ -57,8 +56,8 @@ def resolve_model(spec: str, demo_path: Callable[[], Path]) -> Path | None:
 class ThrottledLog:
     """Logs a recurring problem at most once per interval, with the count in between."""
 
-    def __init__(self, interval: float = LOG_EVERY_S) -> None:
-        self.interval = interval
+    def __init__(self, interval: float | None = None) -> None:
+        self.interval = LOG_EVERY_S if interval is None else interval  # read now: tests shorten it
         self._last: dict[str, float] = {}
         self._suppressed: dict[str, int] = {}
 
@@ -127,9 +126,8 @@ class CameraWorker(threading.Thread):
         self.on_reloaded: Callable[[], None] = lambda: None
         from edge.sources import ReconnectingSource, create_source
 
-        self.source = ReconnectingSource(
-            create_source(camera.source, camera=camera.name), stall_timeout=camera.stall_timeout
-        )
+        source = create_source(camera.source, camera=camera.name, **_source_options(camera))
+        self.source = ReconnectingSource(source, stall_timeout=camera.stall_timeout)
         self.seq = SeqCounter(config.outputs.files.directory() / camera.name / ".seq")
         self.pipeline = Pipeline(config.device, _stages(camera), self.seq.next)
 
@@ -261,6 +259,15 @@ class DaemonControl:
         worker.commands.put(command)
 
 
+def _source_options(camera: CameraConfig) -> dict[str, float | None]:
+    """The demo frames play at the camera's frame-rate cap (0: as fast as they are read),
+    so ``--fps`` means the same for them as for a camera."""
+    from edge.sources import parse_spec
+
+    scheme, _ = parse_spec(camera.source)
+    return {"fps": camera.fps or None} if scheme == "demo" else {}
+
+
 def _stages(camera: CameraConfig) -> Stages:
     from edge.colors import ColorTracker
 
@@ -322,6 +329,32 @@ def _publishers(
     return found
 
 
+def _resend_after_crash(
+    config: Config, workers: Sequence[CameraWorker], publishers: Sequence[Publisher]
+) -> None:
+    """Hand each camera's newest record in the files to MQTT again if the last run crashed.
+
+    A record is appended to the files, then stored in the MQTT outbox: a crash between the two
+    leaves it in the files only. After a crash (the sequence file is still ahead, see
+    edge.state) the newest record is published again; delivery is at least once, so it may be
+    a repeat, which readers drop by (device, camera, seq).
+    """
+    mqtt = next((p for p in publishers if p.name == "mqtt"), None)
+    if mqtt is None or not config.outputs.files.enabled:
+        return
+    from edge.publishers.filestore import camera_dir, newest_of_camera
+
+    for worker in workers:
+        directory = camera_dir(config.outputs.files.directory(), worker.camera.name)
+        try:
+            newest = newest_of_camera(directory, 1)
+            if newest and not worker.seq.resumes_after(newest[0].seq):
+                logger.info("%s: resending seq %d to MQTT after a crash", directory, newest[0].seq)
+                mqtt.publish(newest[0])
+        except (OSError, PublishError) as exc:
+            logger.warning("%s: cannot resend the newest record to MQTT: %s", directory, exc)
+
+
 @contextmanager
 def _signals(stop: threading.Event, reload: threading.Event) -> Iterator[None]:
     def on_stop(signum: int, _frame: object) -> None:
@@ -359,6 +392,7 @@ class Generation:
         with ExitStack() as stack:
             control = DaemonControl(self.workers)
             self.outputs.publishers.extend(_publishers(self.config, stack, mqtt, control))
+            _resend_after_crash(self.config, self.workers, self.outputs.publishers)
             for worker in self.workers:
                 worker.on_reloaded = self.outputs.refresh
                 worker.start()
@@ -379,7 +413,7 @@ class Generation:
         while any(worker.is_alive() for worker in self.workers):
             if stop.is_set() or reload.is_set():
                 self.stop.set()
-            problems = [p for p in map(Publisher.problem, self.outputs.publishers) if p]
+            problems = [p for p in (pub.problem() for pub in self.outputs.publishers) if p]
             supervisor.tick(self.workers, problems)
             stop.wait(SUPERVISE_S)
         for worker in self.workers:
@@ -394,9 +428,15 @@ def _reloaded(args: argparse.Namespace, running: Config) -> Config:
         return running
 
 
+def _set_log_level(args: argparse.Namespace, config: Config) -> None:
+    """The config's log_level, unless ``edge --verbose`` asked for everything."""
+    verbose = getattr(args, "verbose", False)
+    logging.getLogger().setLevel("DEBUG" if verbose else config.log_level.upper())
+
+
 def run_daemon(args: argparse.Namespace, write: Callable[[str], None] = print) -> int:
     config = load_run_config(args)
-    logging.getLogger().setLevel(config.log_level.upper())
+    _set_log_level(args, config)
     _mqtt_settings(config)  # a missing secret fails before the models load
     stop, reload = threading.Event(), threading.Event()
     notifier = Notifier()
@@ -409,6 +449,6 @@ def run_daemon(args: argparse.Namespace, write: Callable[[str], None] = print) -
             notifier.reloading()
             reload.clear()
             config = _reloaded(args, config)
-            logging.getLogger().setLevel(config.log_level.upper())
+            _set_log_level(args, config)
         notifier.stopping()
     return 0

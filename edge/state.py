@@ -3,7 +3,9 @@
 Writing the counter on every frame would wear an SD card, so the counter reserves a block of
 numbers ahead on disk (fsync'd) and only writes again when the block is used up. After a crash
 the next run starts after the reserved block: numbers may skip, never repeat. A clean stop
-(:meth:`SeqCounter.close`) saves the exact next number.
+(:meth:`SeqCounter.close`) saves the exact next number. The next block is reserved one number
+early, so after a crash the file is always at least two ahead of the last number handed out:
+:meth:`SeqCounter.resumes_after` tells a clean stop from a crash.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class SeqCounter:
         self.block = block
         self._next = self._read()
         self._reserved = self._next
+        self.started_at = self._next
 
     def _read(self) -> int:
         try:
@@ -53,10 +56,15 @@ class SeqCounter:
         if self._next != self._reserved:
             self._reserve(self._next)
 
+    def resumes_after(self, seq: int) -> bool:
+        """Whether this counter started right after ``seq``: the run that handed out ``seq``
+        as its last number stopped cleanly (False after a crash, or for another number)."""
+        return self.started_at == seq + 1
+
     def next(self) -> int:
         """The next sequence number."""
         seq = self._next
-        if seq >= self._reserved:
-            self._reserve(seq + self.block)
+        if seq + 1 >= self._reserved:  # one early: the file stays two ahead of ``seq``
+            self._reserve(seq + max(self.block, 2))
         self._next = seq + 1
         return seq
