@@ -57,13 +57,25 @@ def load_keras_model(path: str | Path) -> keras.Model:
     try:
         model = keras.models.load_model(model_path, compile=False, safe_mode=True)
     except _LOAD_ERRORS as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ModelError(
-            f"{model_path}: not a Keras model that can be loaded ({reason[:200]})"
+            f"{model_path}: not a Keras model that can be loaded ({_load_failure(exc)})"
         ) from exc
     if not isinstance(model, keras.Model):
         raise ModelError(f"{model_path}: holds a {type(model).__name__}, not a Keras model")
     return model
+
+
+def _load_failure(exc: Exception) -> str:
+    """Keras's reason in one line: its innermost cause, or what safe mode refused and why."""
+    text = str(exc)
+    if "arbitrary code" in text:  # a Lambda layer's Python bytecode, refused by safe mode
+        return (
+            "it holds a Lambda layer with Python code, which is never loaded (safe mode); "
+            "build the model from standard layers, or save the function as a registered layer"
+        )
+    innermost = text.rsplit("Exception encountered: ", 1)[-1].strip()  # nested errors
+    line = innermost.splitlines()[0] if innermost else type(exc).__name__
+    return line if len(line) <= 200 else line[:197] + "..."
 
 
 def _load_saved_model(folder: Path) -> keras.Model:

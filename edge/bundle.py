@@ -189,6 +189,7 @@ def _bundle_from_meta(tflite: Path, meta: dict[str, Any], model_bytes: bytes) ->
     for spec in (input_spec, output_spec):
         if spec.dtype not in DTYPES:
             raise ValueError(f"tensor dtype must be one of {', '.join(DTYPES)}, got {spec.dtype}")
+    _check_full_integer(meta.get("quantization"), input_spec, output_spec)
     labels = _labels(meta.get("labels", []))
     anomaly = _anomaly_spec(meta["anomaly"]) if meta.get("anomaly") else None
     if kind == "autoencoder" and anomaly is None:
@@ -209,6 +210,18 @@ def _bundle_from_meta(tflite: Path, meta: dict[str, Any], model_bytes: bytes) ->
         model_bytes=model_bytes,
         meta=meta,
     )
+
+
+def _check_full_integer(quantization: object, input_spec: TensorSpec, output: TensorSpec) -> None:
+    """A bundle that says it is int8 (or uint8) has int8 (uint8) tensors, not a float model."""
+    if quantization not in ("int8", "uint8"):
+        return  # float16 and dynamic-range bundles, made for comparison, have float tensors
+    for what, spec in (("input", input_spec), ("output", output)):
+        if spec.dtype != quantization:
+            raise ValueError(
+                f"quantization is {quantization} but the {what} tensor is {spec.dtype}: "
+                f"a float model where {quantization} is required"
+            )
 
 
 def _labels(value: object) -> tuple[str, ...]:

@@ -8,6 +8,8 @@ process never leaves half a line; a torn tail left by a power cut is cut off (an
 the file is opened again, and complete lines are never touched. Files older than
 ``retention_days`` (by the date in their name) are removed on rotation and at most hourly.
 A full or read-only disk raises PublishError; the next ``publish`` tries again from scratch.
+Records whose line could not be appended meanwhile are not in the files: they are counted
+(``unwritten``), and the count of each outage is logged when writing works again.
 """
 
 from __future__ import annotations
@@ -106,6 +108,9 @@ class FilesPublisher(Publisher):
         self._lock = threading.Lock()
         self._next_sweep = 0.0  # time.monotonic() of the next retention check
         self._closed = False
+        self._announced: dict[str, Path] = {}  # camera -> the file last logged as written
+        self.unwritten = 0  # records whose line could not be appended (disk full, read-only)
+        self._outage: tuple[str, int] | None = None  # the failure, and lines lost since then
 
     def publish(self, record: ResultRecord) -> None:
         if not isinstance(record, ResultRecord):
@@ -114,13 +119,36 @@ class FilesPublisher(Publisher):
         with self._lock:
             if self._closed:
                 raise PublishError(f"files publisher for {self.out_dir} is closed")
+            appended = False
             try:
                 self._day_file(record).append(line, self.fsync)
+                appended = True
                 write_latest(camera_dir(self.out_dir, record.camera), line, self.fsync)
             except OSError as exc:
                 self._forget(record.camera)
-                raise PublishError(_failure(exc, self.out_dir)) from exc
+                raise self._failed(exc, appended) from exc
+            self._resumed()
             self._sweep_if_due(record.time.date())
+
+    def problem(self) -> str | None:
+        if self._outage is None:
+            return None
+        return f"files: cannot write ({self._outage[0]}), {self._outage[1]} record(s) unwritten"
+
+    def _failed(self, exc: OSError, appended: bool) -> PublishError:
+        lost = 0 if appended else 1  # a line appended before latest.json failed is kept
+        self.unwritten += lost
+        previous = self._outage[1] if self._outage is not None else 0
+        self._outage = (exc.strerror or str(exc), previous + lost)
+        return PublishError(_failure(exc, self.out_dir))
+
+    def _resumed(self) -> None:
+        if self._outage is not None:
+            logger.warning(
+                "%s: writing results again; %d record(s) could not be written meanwhile",
+                self.out_dir, self._outage[1],
+            )  # fmt: skip
+            self._outage = None
 
     def close(self) -> None:
         with self._lock:
@@ -137,7 +165,9 @@ class FilesPublisher(Publisher):
         path = camera_dir(self.out_dir, record.camera) / day_file_name(day)
         self._files[record.camera] = opened = _DayFile.open(path, day)
         self._next_sweep = 0.0  # a new day: check retention now
-        logger.info("writing %s", path)
+        if self._announced.get(record.camera) != path:  # not again on each reopening
+            self._announced[record.camera] = path
+            logger.info("writing %s", path)
         return opened
 
     def _forget(self, camera: str) -> None:

@@ -134,7 +134,10 @@ class MqttPublisher(Publisher):
         return self.session.connected.is_set()
 
     def problem(self) -> str | None:
-        return None if self.connected else f"broker away, {len(self.outbox)} queued"
+        problems = [] if self.connected else [f"broker away, {len(self.outbox)} queued"]
+        if self.outbox.disk_problem is not None:
+            problems.append(f"outbox cannot write, {self.outbox.held} held in memory")
+        return "; ".join(problems) or None
 
     # -- the sender thread ---------------------------------------------------------------
 
@@ -210,9 +213,13 @@ class MqttPublisher(Publisher):
 
     def _flush(self, timeout: float) -> None:
         """Wait up to ``timeout`` seconds for the outbox to empty, unless the broker is away
-        (then the results wait in the outbox for the next start)."""
+        and the last attempt to reach it failed (then the results wait in the outbox for the
+        next start). A connection that was merely cut is given the time to come back."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self.session.away.is_set():
+        session = self.session
+        while time.monotonic() < deadline and not (
+            session.away.is_set() and session.last_failure is not None
+        ):
             with self._lock:
                 busy = bool(self._unsent_states)
             if not busy and len(self.outbox) == 0:

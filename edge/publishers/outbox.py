@@ -8,10 +8,17 @@ neither a broker that is away nor a daemon that stops loses one; they are sent a
 order. The table is bounded: beyond ``max_rows`` the oldest rows are dropped and counted.
 WAL mode with ``synchronous=NORMAL``: a commit is an append to the WAL, without an fsync per
 record (kind to SD cards); a power cut may lose the last moments, a crash loses nothing.
+
+A disk that refuses writes (full, or remounted read-only) costs no result while the process
+runs: new messages are held in memory (ids going on from the stored ones, at most ``max_rows``)
+and delivered from there, deletes of delivered rows are remembered, and both are written at the
+first write that works again. The problem is logged once per ``DISK_LOG_S``; what is still held
+in memory when the outbox closes is lost, and logged with its count.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sqlite3
 import threading
@@ -19,9 +26,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.errors import ConfigError, PublishError
+from edge.errors import ConfigError
 
 logger = logging.getLogger(__name__)
+
+DISK_LOG_S = 60.0  # a disk that refuses writes is reported at most this often
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -59,27 +68,30 @@ class Outbox:
         self._db = _connect(self.path)
         self._depth = self._count()
         self.dropped = self._meta("dropped")
+        self._last_id = self._max_id()
+        self._held: dict[int, tuple[Message, float]] = {}  # not yet on disk: id -> (row, created)
+        self._undeleted: set[int] = set()  # delivered, but the disk refused the delete
+        self.disk_problem: str | None = None  # why the last write failed; None once one works
+        self._disk_logged_at = self._stored_logged_at = -DISK_LOG_S
         if self._depth:
             logger.info("%s: %d undelivered message(s) from before", self.path, self._depth)
 
     def __len__(self) -> int:
         return self._depth
 
+    @property
+    def held(self) -> int:
+        """Messages kept in memory because the disk refuses writes."""
+        return len(self._held)
+
     def add(self, topic: str, payload: bytes, qos: int, retain: bool = False) -> int:
         """Store a message; returns how many old ones were dropped to stay within max_rows."""
         with self._lock:
-            try:
-                self._db.execute(
-                    "INSERT INTO outbox (topic, payload, qos, retain, created) VALUES (?,?,?,?,?)",
-                    (topic, payload, qos, int(retain), time.time()),
-                )
-                self._depth += 1
-                dropped = self._trim()
-                self._db.commit()
-            except sqlite3.Error as exc:
-                self._db.rollback()
-                raise PublishError(f"{self.path}: cannot store a result ({exc})") from exc
-            return dropped
+            self._last_id += 1
+            message = Message(self._last_id, topic, payload, qos, bool(retain))
+            self._held[message.id] = (message, time.time())
+            self._depth += 1
+            return self._write()
 
     def after(self, last_id: int, limit: int) -> list[Message]:
         """Up to ``limit`` messages with an id above ``last_id``, oldest first."""
@@ -87,47 +99,126 @@ class Outbox:
             rows = self._db.execute(
                 "SELECT id, topic, payload, qos, retain FROM outbox WHERE id > ? "
                 "ORDER BY id LIMIT ?",
-                (last_id, limit),
+                (last_id, limit + len(self._undeleted)),
             ).fetchall()
-        return [Message(row[0], row[1], bytes(row[2]), row[3], bool(row[4])) for row in rows]
+            found = [
+                Message(row[0], row[1], bytes(row[2]), row[3], bool(row[4]))
+                for row in rows
+                if row[0] not in self._undeleted
+            ][:limit]
+            held = (message for message, _ in self._held.values() if message.id > last_id)
+            found.extend(itertools.islice(held, limit - len(found)))
+        return found
 
     def remove(self, message_id: int) -> None:
         """Forget a delivered message (nothing happens if it was dropped meanwhile)."""
         with self._lock:
+            if self._held.pop(message_id, None) is not None:
+                self._depth -= 1
+                return
             try:
                 deleted = self._db.execute("DELETE FROM outbox WHERE id = ?", (message_id,))
-                self._depth -= deleted.rowcount
                 self._db.commit()
-            except sqlite3.Error as exc:  # delivered anyway: at worst it is sent again
-                logger.warning("%s: cannot remove a delivered message: %s", self.path, exc)
+                self._depth -= deleted.rowcount
+            except sqlite3.Error as exc:  # deleted with the next write that works
+                self._db.rollback()
+                if message_id not in self._undeleted:
+                    self._undeleted.add(message_id)
+                    self._depth -= 1
+                self._refused(exc)
 
     def oldest_id(self) -> int:
-        """The id just below the oldest stored message (0 when empty)."""
+        """The id just below the oldest stored or held message (0 when empty)."""
         with self._lock:
             row = self._db.execute("SELECT MIN(id) FROM outbox").fetchone()
-        return int(row[0]) - 1 if row and row[0] is not None else 0
+            held = next(iter(self._held), None)
+        oldest = row[0] if row and row[0] is not None else held
+        return int(oldest) - 1 if oldest is not None else 0
 
     def close(self) -> None:
         with self._lock:
+            if self._held or self._undeleted:
+                self._write()
+            if self._held:
+                logger.error(
+                    "%s: %d undelivered message(s) lost: the disk refused to store them (%s)",
+                    self.path, len(self._held), self.disk_problem,
+                )  # fmt: skip
             self._db.close()
 
-    def _trim(self) -> int:
-        excess = self._depth - self.max_rows
-        if excess <= 0:
-            return 0
+    def _write(self) -> int:
+        """Write the held messages and pending deletes in one transaction; the number of old
+        messages dropped to stay within max_rows. A refusal keeps them for the next try."""
+        excess = max(0, self._depth - self.max_rows)
+        try:
+            self._db.executemany(
+                "DELETE FROM outbox WHERE id = ?", [(row,) for row in self._undeleted]
+            )
+            self._db.executemany(
+                "INSERT INTO outbox (id, topic, payload, qos, retain, created) "
+                "VALUES (?,?,?,?,?,?)",
+                [(m.id, m.topic, m.payload, m.qos, int(m.retain), created)
+                 for m, created in self._held.values()],
+            )  # fmt: skip
+            if excess:
+                self._trim(excess)
+            self._db.commit()
+        except sqlite3.Error as exc:
+            self._db.rollback()
+            self._refused(exc)
+            return self._trim_held(excess)
+        self._stored()
+        self._depth -= excess
+        self.dropped += excess
+        return excess
+
+    def _trim(self, excess: int) -> None:
         self._db.execute(
             "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)",
             (excess,),
         )
-        self._depth -= excess
-        self.dropped += excess
         self._db.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('dropped', ?)", (self.dropped,)
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('dropped', ?)",
+            (self.dropped + excess,),
         )
-        return excess
+
+    def _trim_held(self, excess: int) -> int:
+        """Drop the oldest held messages beyond max_rows (the stored ones cannot be deleted)."""
+        dropped = 0
+        while len(self._held) > self.max_rows or (excess > dropped and self._held):
+            del self._held[next(iter(self._held))]
+            dropped += 1
+        self._depth -= dropped
+        self.dropped += dropped
+        return dropped
+
+    def _stored(self) -> None:
+        held, problem = len(self._held), self.disk_problem
+        self._held.clear()
+        self._undeleted.clear()
+        self.disk_problem = None
+        now = time.monotonic()
+        if problem is not None and now - self._stored_logged_at >= DISK_LOG_S:
+            self._stored_logged_at = now
+            logger.warning("%s: writable again; %d held message(s) stored", self.path, held)
+
+    def _refused(self, exc: sqlite3.Error) -> None:
+        self.disk_problem = str(exc)
+        now = time.monotonic()
+        if now - self._disk_logged_at >= DISK_LOG_S:
+            self._disk_logged_at = now
+            logger.warning(
+                "%s: cannot write (%s); free disk space or make the directory writable. "
+                "Results are held in memory meanwhile (%d now)",
+                self.path, exc, len(self._held),
+            )  # fmt: skip
 
     def _count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+
+    def _max_id(self) -> int:
+        row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()
+        return int(row[0]) if row else 0
 
     def _meta(self, key: str) -> int:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

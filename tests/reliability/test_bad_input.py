@@ -4,6 +4,11 @@ Each row is ``edge ARGS``, the exit code and a fragment of the one line that mus
 reads on stderr, starting ``edge <command>``. Rows run in this process (``edge.cli.main``);
 ``test_a_sample_of_rows_as_a_user_runs_them`` runs a few as real processes to prove that nothing
 else reaches the terminal. Files are named ``{d}/...``: see ``world.py``.
+
+Grayscale, 16-bit, RGBA, palette, bilevel and CMYK images are not bad input: they are valid
+images, read and converted to RGB wherever images are read (``edge colors``, ``edge classify``,
+``folder:`` sources, calibration sets, training folders), as the tests at the end show. Only
+files that are not images at all are refused, or skipped by name inside a folder.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from .support import user_lines
 REPO = Path(__file__).resolve().parents[2]
 IMG = "{d}/img/frame.png"
 TF = pytest.mark.tf
+AS_USER = pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
 F, U, C = EX_FAILURE, EX_USAGE, EX_CONFIG
 
 
@@ -79,6 +85,8 @@ ROWS: list[Any] = [
                  id="autoencoder-as-classifier"),
     pytest.param(classify("float/tiny.tflite"), F, "model input dtype float32 != int8",
                  id="float-where-int8", marks=TF),
+    pytest.param(classify("floatint8/tiny.tflite"), F, "a float model where int8 is required",
+                 id="float-tensors-in-int8-bundle", marks=TF),
     pytest.param(classify("vector/tiny.tflite"), F, "is not an image of",
                  id="input-not-an-image", marks=TF),
     pytest.param(classify("good/digits.tflite", "--top-k", "0"), U, "must be at least 1",
@@ -128,6 +136,8 @@ ROWS: list[Any] = [
                  "password_file: cannot read", id="password-file-missing"),
     pytest.param(run("--config", "{d}/config/pw_dir.toml"), C, "(Is a directory)",
                  id="password-file-dir"),
+    pytest.param(run("--config", "{d}/config/pw_noperm.toml"), C, "(Permission denied)",
+                 id="password-file-unreadable", marks=AS_USER),
     pytest.param(run("--config", "{d}/config/pw_empty.toml"), C, "is empty",
                  id="password-file-empty"),
     pytest.param(run("--config", "{d}/config/pw_binary.toml"), C, "(UnicodeDecodeError)",
@@ -384,3 +394,16 @@ def test_a_calibration_set_of_every_image_mode_converts(
     assert code == 0
     assert out.exists() and out.with_suffix(".json").exists()
     assert "skipped 1 unreadable image(s) of 8" in caplog.text
+
+
+@pytest.mark.tf
+def test_a_training_folder_of_every_image_mode_trains(
+    d_tf: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    out = tmp_path / "mixed.keras"
+    code = main(["train", "classifier", str(d_tf / "mixedlabels"), "-o", str(out),
+                 "--epochs", "1", "--size", "16", "--filters", "4", "--depth", "1",
+                 "--dense", "0", "--val-split", "0.25"])  # fmt: skip
+    assert code == 0
+    assert out.exists()
+    assert "broken.png" in caplog.text  # the one file that is not an image: skipped, by name

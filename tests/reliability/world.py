@@ -116,6 +116,8 @@ def _folders(root: Path) -> None:
     for path in sorted((root / "odd").iterdir()):
         shutil.copy(path, root / "mixed" / path.name)
     (root / "mixed" / "broken.png").write_text("not an image")
+    for label in ("even", "odd"):  # a training folder of every image mode, and one broken file
+        shutil.copytree(root / "mixed", root / "mixedlabels" / label)
 
 
 CONFIGS = {
@@ -159,6 +161,8 @@ CONFIGS = {
     "password_file = '{d}/secrets/empty'\n",
     "pw_binary": "[outputs.mqtt]\nurl = 'mqtt://127.0.0.1:1'\nusername = 'u'\n"
     "password_file = '{d}/secrets/binary'\n",
+    "pw_noperm": "[outputs.mqtt]\nurl = 'mqtt://127.0.0.1:1'\nusername = 'u'\n"
+    "password_file = '{d}/secrets/noperm'\n",
     "pw_env": "[outputs.mqtt]\nurl = 'mqtt://127.0.0.1:1'\nusername = 'u'\n"
     "password_env = 'EDGE_TEST_UNSET_PASSWORD'\n",
     "pw_credential": "[outputs.mqtt]\nurl = 'mqtt://127.0.0.1:1'\nusername = 'u'\n"
@@ -183,6 +187,8 @@ def _configs(root: Path) -> None:
     secrets.mkdir()
     (secrets / "empty").write_text("\n")
     (secrets / "binary").write_bytes(b"\xff\xfe\xfd")
+    (secrets / "noperm").write_text("secret\n")
+    (secrets / "noperm").chmod(0)  # unreadable, except for root
 
 
 def build(root: Path) -> Path:
@@ -224,6 +230,8 @@ def build_tf(root: Path, tiny_models: dict[str, tuple[Any, bytes]], preprocess: 
     float_bytes = convert_keras(softmax, preprocess, quantize=False)
     int8_meta = bundle_meta(tiny_models["softmax"][1], preprocess)
     _write(b / "float" / "tiny.tflite", float_bytes, {**int8_meta, **_classifier(3)})
+    float_meta = {**bundle_meta(float_bytes, preprocess), **_classifier(3), "quantization": "int8"}
+    _write(b / "floatint8" / "tiny.tflite", float_bytes, float_meta)  # honest tensors, says int8
     vector_bytes = convert_keras(flat, preprocess, quantize=False)
     meta = bundle_meta(vector_bytes, preprocess)
     _write(b / "vector" / "tiny.tflite", vector_bytes, {**meta, **_classifier(3)})
