@@ -8,12 +8,13 @@ TFLITE_VENV := .venv-tflite
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: help setup run test check lint typecheck bench demo clean tflite-env mosquitto \
-	arm64-rootfs check-wheels
+	arm64-rootfs check-wheels soak
 
 help:
 	@echo "make run     run the daemon on its embedded default (demo frames and models)"
 	@echo "make test    set up and run the test suite"
 	@echo "make check   ruff, mypy and the tests"
+	@echo "make soak    power cuts, a 100,000-frame run and heavy fuzzing (about 15 minutes)"
 	@echo "make demo    rebuild the shipped demo bundles and frames (needs TensorFlow)"
 
 $(STAMP): pyproject.toml
@@ -69,6 +70,13 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 check: lint typecheck test
+
+# The long checks: 60 SIGKILLs of real daemons, 100,000 frames watching memory, files, threads,
+# and the property tests at 20 times their usual number of examples.
+soak: $(STAMP) mosquitto
+	$(BIN)/python scripts/soak/powercut.py --runs 60
+	$(BIN)/python scripts/soak/longrun.py --frames 100000
+	EDGE_FUZZ_SCALE=20 $(BIN)/python -m pytest -q tests/reliability/test_properties.py
 
 demo: $(STAMP)
 	$(BIN)/python -m models.demo
