@@ -14,6 +14,7 @@ help:
 	@echo "make run     run the daemon on its embedded default (demo frames and models)"
 	@echo "make test    set up and run the test suite"
 	@echo "make check   ruff, mypy and the tests"
+	@echo "make bench   the performance figures against their peers (benchmarks/README.md)"
 	@echo "make soak    power cuts, a 100,000-frame run and heavy fuzzing (about 15 minutes)"
 	@echo "make demo    rebuild the shipped demo bundles and frames (needs TensorFlow)"
 
@@ -70,6 +71,11 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 check: lint typecheck test
+
+# Performance figures, each measured against its peer in one run (benchmarks/README.md).
+bench: $(STAMP)
+	@status=0; $(BIN)/python benchmarks/colors.py || status=1; \
+	$(BIN)/python benchmarks/pipeline.py || status=1; exit $$status
 
 # The long checks: 60 SIGKILLs of real daemons, 100,000 frames watching memory, files, threads,
 # and the property tests at 20 times their usual number of examples.

@@ -14,6 +14,7 @@ from edge.errors import BundleError, ModelError
 from edge.model import TFLiteModel
 
 SIGMOID_LABELS = ("no", "yes")
+FEW_LABELS = 64  # up to this many, sorting all scores is quicker than selecting the best first
 
 
 @dataclass(frozen=True)
@@ -62,23 +63,38 @@ def to_probabilities(values: npt.NDArray[np.float32], activation: str) -> npt.ND
     softmax outputs already are; logits get a softmax; a single sigmoid output p becomes
     [1 - p, p] for the two labels (negative, positive).
     """
-    flat = values.reshape(-1).astype(np.float32)
+    flat = values.reshape(-1).astype(np.float32, copy=False)
     if activation == "logits":
         return softmax(flat)
     if activation == "sigmoid":
         p = float(np.clip(flat[0], 0.0, 1.0))
         return np.array([1.0 - p, p], dtype=np.float32)
-    return np.clip(flat, 0.0, 1.0).astype(np.float32)
+    clipped: npt.NDArray[np.float32] = np.clip(flat, 0.0, 1.0)
+    return clipped
 
 
 def select_top(
     probabilities: npt.NDArray[np.float32], labels: tuple[str, ...], k: int
 ) -> tuple[Label, ...]:
+    """The k most probable labels, best first; equal scores keep the labels' order."""
     if k < 1:
         raise ValueError(f"top_k must be at least 1, got {k}")
     k = min(k, len(labels))
-    order = np.argsort(-probabilities, kind="stable")[:k]
-    return tuple(Label(labels[i], float(probabilities[i])) for i in order)
+    values = probabilities.tolist()
+    many = len(values) > FEW_LABELS
+    candidates = _best_indices(probabilities, k) if many else range(len(values))
+    order = sorted(candidates, key=lambda i: -values[i])[:k]  # stable
+    return tuple(Label(labels[i], values[i]) for i in order)
+
+
+def _best_indices(probabilities: npt.NDArray[np.float32], k: int) -> list[int]:
+    """The indices of the k largest values in label order (ties: the first labels), found in
+    linear time so that only these k are sorted."""
+    cut = len(probabilities) - k
+    kth = np.partition(probabilities, cut)[cut]
+    above = np.flatnonzero(probabilities > kth).tolist()
+    ties = np.flatnonzero(probabilities == kth)[: k - len(above)].tolist()
+    return sorted(above + ties)
 
 
 def open_model(bundle: Bundle, num_threads: int = 1) -> TFLiteModel:
@@ -100,6 +116,7 @@ class Classifier:
         self.bundle = bundle
         self.model = open_model(bundle, num_threads)
         self.labels = self._labels()
+        self._scores = np.empty(self.model.output.shape[1:], np.float32)  # reused per frame
 
     def _labels(self) -> tuple[str, ...]:
         outputs = int(np.prod(self.model.output.shape[1:]))
@@ -125,7 +142,9 @@ class Classifier:
         return self.bundle.name
 
     def probabilities(self, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-        return to_probabilities(self.model.run(rgb), self.bundle.output_activation)
+        """The probabilities of the labels for one frame (a new array)."""
+        scores = self.model.run(rgb, out=self._scores)
+        return to_probabilities(scores, self.bundle.output_activation)
 
     def classify(self, rgb: npt.NDArray[np.uint8], top_k: int = 5) -> Classification:
         return Classification(self.name, select_top(self.probabilities(rgb), self.labels, top_k))

@@ -206,6 +206,16 @@ def _add_system_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     i.add_argument("--no-start", action="store_true", help="do not enable and start the service")
     i.set_defaults(handler=cmd_service_install)
 
+    from edge import bench
+
+    p = sub.add_parser(
+        "bench",
+        help="measure per-stage latency, frames per second and memory on this device",
+        description="Measure per-stage latency, frames per second and memory on this device.",
+    )
+    bench.add_arguments(p)
+    p.set_defaults(handler=bench.run)
+
 
 # -- workstation commands, in the convert/ and models/ packages ---------------------------
 

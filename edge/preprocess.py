@@ -7,7 +7,7 @@ saw in training: crop, resize, color order, channels and normalisation.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -67,22 +67,7 @@ class Preprocess:
 
     def pixels(self, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
         """Crop, resize, reorder and convert channels: uint8 (height, width, channels)."""
-        import cv2
-
-        image: npt.NDArray[Any] = rgb
-        if self.resize == "crop":
-            image = _center_crop(rgb, self.width / self.height)
-        h, w = image.shape[:2]
-        if (w, h) != (self.width, self.height):
-            shrinking = w >= self.width and h >= self.height
-            interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
-            image = cv2.resize(image, (self.width, self.height), interpolation=interpolation)
-        if self.channels == 1:
-            gray = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
-            return cast(npt.NDArray[np.uint8], gray[:, :, None])
-        if self.color_order == "bgr":
-            image = image[:, :, ::-1]
-        return image
+        return FramePreprocessor(self)(rgb)
 
     def to_float(self, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
         """The model's float input for one frame, without the batch axis."""
@@ -93,6 +78,67 @@ class Preprocess:
         if divisor != 1.0:
             x /= divisor
         return x
+
+
+class FramePreprocessor:
+    """:meth:`Preprocess.pixels` for a stream of frames, through buffers allocated once.
+
+    A frame is center-cropped as a view, then shrunk by exact halvings (each a 2x2 mean, what
+    area averaging gives for a factor of 2, at the speed of a bilinear resize) while it is at
+    least twice the input size, then resized bilinearly to the input size: the quality of area
+    averaging without its cost on large or fractional factors. ``__call__`` returns the same
+    array every time, overwritten by the next frame; ``Preprocess.pixels`` is this with fresh
+    buffers, so training, calibration and the device share one path.
+    """
+
+    def __init__(self, preprocess: Preprocess) -> None:
+        self.preprocess = preprocess
+        size = (preprocess.height, preprocess.width)
+        self.out: npt.NDArray[np.uint8] = np.empty((*size, preprocess.channels), np.uint8)
+        direct = preprocess.channels == 3 and preprocess.color_order == "rgb"
+        self._rgb: npt.NDArray[np.uint8] = self.out if direct else np.empty((*size, 3), np.uint8)
+        self._source_size: tuple[int, int] | None = None
+        self._steps: list[npt.NDArray[np.uint8]] = []
+
+    def __call__(self, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        import cv2
+
+        p = self.preprocess
+        image = _center_crop(rgb, p.width / p.height) if p.resize == "crop" else rgb
+        for step in self._buffers(image):
+            cv2.resize(image, step.shape[1::-1], dst=step, interpolation=cv2.INTER_LINEAR)
+            image = step
+        if image is not self._rgb:
+            np.copyto(self._rgb, image)  # only when the frame already has the input's size
+        if p.channels == 1:
+            cv2.cvtColor(self._rgb, cv2.COLOR_RGB2GRAY, dst=self.out)
+        elif p.color_order == "bgr":
+            cv2.cvtColor(self._rgb, cv2.COLOR_RGB2BGR, dst=self.out)
+        return self.out
+
+    def _buffers(self, image: npt.NDArray[np.uint8]) -> list[npt.NDArray[np.uint8]]:
+        """The images a frame of this size passes through, the last one the input size."""
+        size = (image.shape[1], image.shape[0])
+        if size != self._source_size:
+            sizes = resize_steps(size, (self.preprocess.width, self.preprocess.height))
+            self._steps = [np.empty((h, w, 3), np.uint8) for w, h in sizes[:-1]]
+            if sizes:
+                self._steps.append(self._rgb)
+            self._source_size = size
+        return self._steps
+
+
+def resize_steps(source: tuple[int, int], target: tuple[int, int]) -> list[tuple[int, int]]:
+    """The (width, height) sizes from ``source`` to ``target``: halvings while both sides are
+    at least twice the target, then the target itself; empty when the sizes are equal."""
+    w, h = source
+    steps: list[tuple[int, int]] = []
+    while w >= 2 * target[0] and h >= 2 * target[1]:
+        w, h = w // 2, h // 2
+        steps.append((w, h))
+    if (w, h) != target:
+        steps.append(target)
+    return steps
 
 
 def _center_crop(rgb: npt.NDArray[np.uint8], aspect: float) -> npt.NDArray[np.uint8]:

@@ -88,7 +88,8 @@ def test_tflite_runtime_gives_the_same_int8_results_as_litert(
     )
     ours = np.array([Classifier.from_bundle(bundle).probabilities(i) for i in images])
     assert theirs.shape == ours.shape == (6, 3)
-    np.testing.assert_allclose(theirs, ours, atol=1e-6)
+    # the two runtimes' int8 kernels may round an output one step (1/256 here) apart
+    np.testing.assert_allclose(theirs, ours, atol=1 / 256 + 1e-6)
     assert np.all(theirs.sum(axis=1) > 0.9)
 
 
