@@ -1,18 +1,23 @@
-"""Dominant colors of a frame: weighted K-means on its downsampled pixels.
+"""Dominant colors of a frame: K-means on its downsampled pixels.
 
-The frame is shrunk with area averaging (``cv2.INTER_AREA``) to a few thousand pixels, the
-pixels are counted into a histogram of distinct colors, and K-means runs on those colors
-weighted by their counts, in float32, with one small matrix product per iteration for the
-distances. Seeding is deterministic (greedy k-means++: each new seed is the color that adds the
-most weighted squared distance), so the same frame always gives the same colors.
+The frame is shrunk with area averaging (``cv2.INTER_AREA``) to a few thousand pixels and
+clustered by :mod:`edge.kmeans`: a weighted histogram of distinct colors, several deterministic
+k-means++ seedings iterated side by side on it, the best refined on the pixels, all in float32
+with one small matrix product per iteration for the distances. The same frame always gives the
+same colors.
 
     >>> colors = dominant_colors(rgb)            # tuple of DominantColor, largest first
     >>> colors[0].hex, colors[0].fraction
     ('#3a5f8c', 0.41)
 
-``ColorTracker`` does the same for a stream of frames, warm-starting each frame from the
-previous frame's centers (fewer iterations, stable cluster identities) and starting cold again
-when a small color histogram says the scene has changed.
+``ColorTracker`` does the same for a stream of frames: each frame starts from the previous
+frame's centers (a few iterations on the pixels instead of a cold start), so a color keeps its
+identity from frame to frame. What it reports holds still while the scene does: a color's value
+changes once its center has moved by more than ``COLOR_DEADBAND`` levels, its fraction once it
+has changed by more than ``FRACTION_DEADBAND``, so a static scene gives the same colors in the
+same order frame after frame. A scene cut (a small color histogram moves too much) starts cold,
+and every ``REFRESH_FRAMES`` frames, or when a color has vanished, a cold start challenges the
+tracked colors and replaces them, matched color to color, if it is clearly better.
 """
 
 from __future__ import annotations
@@ -23,21 +28,24 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from edge import kmeans
 from edge.frames import check_rgb
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_K = 5
 DEFAULT_SIZE = (64, 48)
-HISTOGRAM_BITS = 5  # color bins of 32 levels per channel
-MAX_ITERATIONS = 30
-WARM_ITERATIONS = 10
-CONVERGED_SHIFT = 0.25  # stop when no center moves this much (the result is rounded to ints)
+WARM_ITERATIONS = 1  # per frame: a scene changes little from one frame to the next
+COLD_ITERATIONS = 20  # on the pixels after a cold start, at most: converged, it holds still
+COLOR_DEADBAND = 1.5  # levels per channel
+FRACTION_DEADBAND = 0.01
+REFRESH_FRAMES = 30  # a cold start challenges the tracked colors this often
+REFRESH_GAIN = 0.01  # and replaces them when its squared error is this much lower
 CUT_BINS_PER_CHANNEL = 4  # the scene-cut histogram has 4 x 4 x 4 = 64 bins
 DEFAULT_CUT_THRESHOLD = 0.35
 
 Floats = npt.NDArray[np.float32]
-Ints = npt.NDArray[np.intp]
+Pixels = npt.NDArray[np.uint8]
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,14 @@ class DominantColor:
             raise ValueError(f"fraction must be between 0 and 1, got {self.fraction}")
         object.__setattr__(self, "rgb", tuple(int(c) for c in self.rgb))
         object.__setattr__(self, "fraction", float(self.fraction))
+
+    @classmethod
+    def _trusted(cls, rgb: tuple[int, int, int], fraction: float) -> DominantColor:
+        """Internal: ``rgb`` three ints in 0-255 and ``fraction`` a float in [0, 1] already."""
+        color = object.__new__(cls)
+        object.__setattr__(color, "rgb", rgb)
+        object.__setattr__(color, "fraction", fraction)
+        return color
 
     @classmethod
     def from_hex(cls, hex_color: str, fraction: float) -> DominantColor:
@@ -103,9 +119,8 @@ def dominant_colors(
     value, so the result is fully deterministic.
     """
     _check_params(k, size)
-    points = _Points(*color_histogram(downsample(rgb, size)))
-    centers = _cold_kmeans(points, k)
-    return _to_result(centers, points.cluster_mass(centers))
+    clusters = kmeans.cold(_pixels(downsample(rgb, size)), k)
+    return _to_result(clusters.centers, clusters.masses)
 
 
 def downsample(rgb: npt.NDArray[np.uint8], size: tuple[int, int]) -> npt.NDArray[np.uint8]:
@@ -120,22 +135,9 @@ def downsample(rgb: npt.NDArray[np.uint8], size: tuple[int, int]) -> npt.NDArray
     return np.asarray(small, dtype=np.uint8)
 
 
-def color_histogram(rgb: npt.NDArray[np.uint8]) -> tuple[Floats, Floats]:
-    """The pixels binned by color: (n, 3) float32 mean color of each used bin, and its count.
-
-    Bins are 5 bits per channel; a bin's color is the exact mean of its pixels, so an image
-    with a few flat colors gets those colors back exactly.
-    """
-    pixels = rgb.reshape(-1, 3)
-    shift = 8 - HISTOGRAM_BITS
-    bins = (pixels >> shift).astype(np.intp)
-    key = (bins[:, 0] << (2 * HISTOGRAM_BITS)) | (bins[:, 1] << HISTOGRAM_BITS) | bins[:, 2]
-    size = 1 << (3 * HISTOGRAM_BITS)
-    counts = np.bincount(key, minlength=size)
-    used = np.flatnonzero(counts)
-    sums = [np.bincount(key, weights=pixels[:, c], minlength=size)[used] for c in range(3)]
-    means = np.stack(sums, axis=1) / counts[used, None]
-    return means.astype(np.float32), counts[used].astype(np.float32)
+def _pixels(rgb: npt.NDArray[np.uint8]) -> Pixels:
+    """The (n, 3) pixels of an image, contiguous (a region of interest may be a strided view)."""
+    return np.ascontiguousarray(rgb).reshape(-1, 3)
 
 
 def _check_params(k: object, size: object) -> None:
@@ -151,140 +153,29 @@ def _check_params(k: object, size: object) -> None:
         raise ValueError(f"size must be (width, height) with positive ints, got {size!r}")
 
 
-class _Points:
-    """Weighted colors with what every K-means iteration needs precomputed."""
-
-    def __init__(self, colors: Floats, weights: Floats) -> None:
-        self.colors, self.weights = colors, weights
-        self.weighted = colors * weights[:, None]
-        self.norms = (colors * colors).sum(axis=1)
-
-    def __len__(self) -> int:
-        return len(self.colors)
-
-    def sq_dist(self, centers: Floats) -> Floats:
-        """Squared distances (n, k) as |p|^2 - 2 p.c + |c|^2, clipped at 0 against rounding."""
-        dist = self.norms[:, None] - 2.0 * (self.colors @ centers.T)
-        dist += (centers * centers).sum(axis=1)
-        clipped: Floats = np.maximum(dist, np.float32(0.0))
-        return clipped
-
-    def labels(self, centers: Floats) -> Ints:
-        labels: Ints = np.argmin(self.sq_dist(centers), axis=1)
-        return labels
-
-    def inertia(self, centers: Floats) -> float:
-        return float(self.weights @ self.sq_dist(centers).min(axis=1))
-
-    def cluster_mass(self, centers: Floats) -> Floats:
-        mass = np.bincount(self.labels(centers), weights=self.weights, minlength=len(centers))
-        return mass.astype(np.float32)
-
-    def means(self, labels: Ints, centers: Floats) -> Floats:
-        """The weighted mean of each cluster; an empty cluster keeps its center."""
-        k = len(centers)
-        mass = np.bincount(labels, weights=self.weights, minlength=k)
-        sums = [np.bincount(labels, weights=self.weighted[:, c], minlength=k) for c in range(3)]
-        updated = centers.copy()
-        filled = mass > 0
-        updated[filled] = np.stack(sums, axis=1)[filled] / mass[filled, None]
-        return updated
-
-
-def _cold_kmeans(points: _Points, k: int) -> Floats:
-    """K-means from two deterministic seedings (k-means++ and variance splitting); the better."""
-    if len(points) <= k:
-        return points.colors.copy()
-    runs = [
-        _lloyd(points, seeds, MAX_ITERATIONS)
-        for seeds in (_seed_greedy(points, k), _seed_split(points, k))
-    ]
-    return min(runs, key=lambda run: run[1])[0]
-
-
-def _lloyd(points: _Points, centers: Floats, iterations: int) -> tuple[Floats, float]:
-    """Weighted Lloyd iterations until no center moves by a quarter level; (centers, inertia)."""
-    for _ in range(iterations):
-        updated = points.means(points.labels(centers), centers)
-        moved = float(np.abs(updated - centers).max())
-        centers = updated
-        if moved < CONVERGED_SHIFT:
-            break
-    return centers, points.inertia(centers)
-
-
-def _seed_greedy(points: _Points, k: int) -> Floats:
-    """Greedy deterministic k-means++: the heaviest color, then the colors adding most w*d^2."""
-    return _top_up(points, points.colors[[int(np.argmax(points.weights))]], k)
-
-
-def _top_up(points: _Points, centers: Floats, k: int) -> Floats:
-    """Add greedy k-means++ seeds to ``centers`` until there are ``k`` (or no more colors)."""
-    nearest = points.sq_dist(centers).min(axis=1)
-    extra = []
-    for _ in range(k - len(centers)):
-        index = int(np.argmax(points.weights * nearest))
-        if nearest[index] <= 0.0:
-            break
-        extra.append(index)
-        nearest = np.minimum(nearest, points.sq_dist(points.colors[[index]])[:, 0])
-    return np.concatenate([centers, points.colors[extra]]) if extra else centers
-
-
-def _seed_split(points: _Points, k: int) -> Floats:
-    """Variance splitting: cut the group with the largest weighted SSE along its main axis."""
-    groups = [np.arange(len(points))]
-    errors = [_group_sse(points, groups[0])]
-    while len(groups) < k and max(errors) > 0.0:
-        worst = int(np.argmax(errors))
-        halves = _split(points, groups[worst])
-        if min(len(half) for half in halves) == 0:  # numerically flat: leave it whole
-            errors[worst] = 0.0
-            continue
-        groups[worst : worst + 1] = halves
-        errors[worst : worst + 1] = [_group_sse(points, half) for half in halves]
-    return np.stack([_group_mean(points, group) for group in groups]).astype(np.float32)
-
-
-def _split(points: _Points, group: Ints) -> tuple[Ints, Ints]:
-    centered = points.colors[group] - _group_mean(points, group)
-    scatter = (centered * points.weights[group, None]).T @ centered
-    axis = np.linalg.eigh(scatter)[1][:, -1]
-    side = centered @ axis > 0.0
-    return group[~side], group[side]
-
-
-def _group_mean(points: _Points, group: Ints) -> Floats:
-    mean: Floats = points.weighted[group].sum(axis=0) / points.weights[group].sum()
-    return mean
-
-
-def _group_sse(points: _Points, group: Ints) -> float:
-    if len(group) < 2:
-        return 0.0
-    centered = points.colors[group] - _group_mean(points, group)
-    return float(points.weights[group] @ (centered * centered).sum(axis=1))
-
-
-def _to_result(centers: Floats, mass: Floats) -> tuple[DominantColor, ...]:
-    """Round the centers, merge equal ones, drop empty ones, and sort largest first."""
-    total = float(mass.sum())
+def _to_result(
+    colors: Floats | npt.NDArray[np.float64], masses: Floats | npt.NDArray[np.float64]
+) -> tuple[DominantColor, ...]:
+    """Round the colors, merge equal ones, drop empty ones, and sort largest first (ties by RGB
+    value)."""
     merged: dict[tuple[int, int, int], float] = {}
-    for center, weight in zip(np.clip(np.rint(centers), 0, 255).astype(int), mass, strict=True):
-        if weight > 0:
-            key = (int(center[0]), int(center[1]), int(center[2]))
-            merged[key] = merged.get(key, 0.0) + float(weight)
+    rounded = np.rint(colors).astype(np.intp).tolist()  # means of 0-255 values: in range
+    for (red, green, blue), mass in zip(rounded, masses.tolist(), strict=True):
+        if mass > 0:
+            merged[red, green, blue] = merged.get((red, green, blue), 0.0) + mass
+    total = sum(merged.values())
     ranked = sorted(merged.items(), key=lambda item: (-item[1], item[0]))
-    return tuple(DominantColor(rgb, min(weight / total, 1.0)) for rgb, weight in ranked)
+    return tuple(DominantColor._trusted(rgb, min(mass / total, 1.0)) for rgb, mass in ranked)
 
 
 class ColorTracker:
     """Dominant colors of a stream of frames, warm-started from the previous frame.
 
-    In a static scene the clusters keep their identity from frame to frame, so colors do not
-    jump around; a scene cut (the 64-bin color histogram moves by more than ``cut_threshold`` in
-    total variation distance) starts cold. ``order_hysteresis`` > 0 keeps the previous order of
-    two colors whose fractions differ by less than that (0, the default, sorts strictly).
+    ``update`` returns what :func:`dominant_colors` returns. In a static scene the colors keep
+    their values and order from frame to frame; a scene cut (the 64-bin color histogram moves
+    by more than ``cut_threshold`` in total variation distance) starts cold. ``order_hysteresis``
+    > 0 keeps the previous order of two colors whose fractions differ by less than that (0, the
+    default, sorts strictly, largest first).
     """
 
     def __init__(
@@ -302,48 +193,64 @@ class ColorTracker:
             raise ValueError(f"order_hysteresis must be in [0, 1), got {order_hysteresis}")
         self.k, self.size = k, size
         self.cut_threshold, self.order_hysteresis = cut_threshold, order_hysteresis
-        self.cold_starts = 0
+        self.cold_starts = 0  # K-means runs from scratch: the first frame and scene cuts
+        self.refreshes = 0  # tracked colors replaced by a better cold start
         self.frames = 0
-        self._centers: Floats | None = None
-        self._histogram: Floats | None = None
-        self._order: list[tuple[int, int, int]] = []
+        self.reset()
 
     def reset(self) -> None:
-        """Forget the previous frame: the next update starts cold."""
-        self._centers, self._histogram, self._order = None, None, []
+        """Forget the previous frames: the next update starts cold."""
+        self._tracked: _Tracked | None = None
+        self._histogram: Floats | None = None
+        self._order: list[tuple[int, int, int]] = []
+        self._since_refresh = 0
 
     def update(self, rgb: npt.NDArray[np.uint8]) -> tuple[DominantColor, ...]:
         """The dominant colors of the next frame of the stream."""
-        small = downsample(rgb, self.size)
-        points = _Points(*color_histogram(small))
-        histogram = _cut_histogram(small)
-        centers = self._cluster(points, histogram)
-        mass = points.cluster_mass(centers)
-        self._centers = centers[mass > 0]
-        self._histogram = histogram
+        pixels = _pixels(downsample(rgb, self.size))
+        histogram = _cut_histogram(pixels)
+        tracked = self._tracked
+        if tracked is None or self._is_cut(histogram):
+            tracked = self._start(pixels)
+        else:
+            tracked = self._follow(pixels, tracked)
+        self._tracked, self._histogram = tracked, histogram
         self.frames += 1
-        result = self._stable_order(_to_result(centers, mass))
+        result = self._stable_order(_to_result(tracked.shown, tracked.fractions))
         self._order = [color.rgb for color in result]
         return result
 
-    def _cluster(self, points: _Points, histogram: Floats) -> Floats:
-        if len(points) <= self.k:  # every color is a cluster of its own
-            return points.colors.copy()
-        if self._centers is None or self._histogram is None:
-            return self._cold(points)
+    def _is_cut(self, histogram: Floats) -> bool:
+        if self._histogram is None:
+            return True
         distance = 0.5 * float(np.abs(histogram - self._histogram).sum())
         if distance > self.cut_threshold:
             logger.debug("scene cut (histogram distance %.2f): colors start cold", distance)
-            return self._cold(points)
-        centers = self._centers
-        if len(centers) < self.k:
-            centers = _top_up(points, centers, self.k)
-        return _lloyd(points, centers, WARM_ITERATIONS)[0]
+            return True
+        return False
 
-    def _cold(self, points: _Points) -> Floats:
-        self.cold_starts += 1
-        self._order = []
-        return _cold_kmeans(points, self.k)
+    def _start(self, pixels: Pixels) -> _Tracked:
+        """A cold start, shown as it is."""
+        clusters = kmeans.cold(pixels, self.k, COLD_ITERATIONS)
+        self.cold_starts += not clusters.exact
+        self._order, self._since_refresh = [], 0
+        return _Tracked.of(clusters)
+
+    def _follow(self, pixels: Pixels, tracked: _Tracked) -> _Tracked:
+        """Warm-start from the tracked centers; a cold start challenges them now and then."""
+        points = kmeans.pixel_points(pixels)
+        if len(tracked.centers) < self.k:  # the last frame had few colors: there may be more
+            return tracked.matched(kmeans.cold(pixels, self.k, COLD_ITERATIONS))
+        rows = kmeans.center_rows(tracked.centers)
+        clusters = kmeans.refine(points, rows, WARM_ITERATIONS)
+        self._since_refresh += 1
+        if self._since_refresh >= REFRESH_FRAMES or not clusters.masses.all():
+            self._since_refresh = 0
+            challenger = kmeans.cold(pixels, self.k, COLD_ITERATIONS)
+            if points.inertia(challenger) < (1.0 - REFRESH_GAIN) * points.inertia(clusters):
+                self.refreshes += 1
+                return tracked.matched(challenger)
+        return tracked.steady(clusters)
 
     def _stable_order(self, result: tuple[DominantColor, ...]) -> tuple[DominantColor, ...]:
         """Largest first, but two colors within ``order_hysteresis`` keep their previous order."""
@@ -372,11 +279,69 @@ class ColorTracker:
         return close and rank is not None and earlier_rank is not None and rank < earlier_rank
 
 
-def _cut_histogram(rgb: npt.NDArray[np.uint8]) -> Floats:
+@dataclass(frozen=True)
+class _Tracked:
+    """The tracked clusters: centers (m, 3), and the color (m, 3) and fraction (m,) shown for
+    each, which hold still inside the deadbands."""
+
+    centers: Floats
+    shown: npt.NDArray[np.float64]
+    fractions: npt.NDArray[np.float64]
+
+    @classmethod
+    def of(cls, clusters: kmeans.Clusters) -> _Tracked:
+        masses = clusters.masses.astype(np.float64)
+        return cls(clusters.centers, np.rint(clusters.centers), masses / masses.sum())
+
+    def steady(self, clusters: kmeans.Clusters) -> _Tracked:
+        """The same clusters, moved: what is shown changes only outside the deadbands."""
+        masses = clusters.masses.astype(np.float64)
+        fractions = masses / masses.sum()
+        moved = np.abs(clusters.centers - self.shown).max(axis=1) > COLOR_DEADBAND
+        shown = np.where(moved[:, None], np.rint(clusters.centers), self.shown)
+        changed = (np.abs(fractions - self.fractions) > FRACTION_DEADBAND) | (masses == 0)
+        # a center that did not move out of its deadband goes back to the color shown: in a
+        # static scene the centers would otherwise wander with the noise, frame after frame
+        centers = np.where(moved[:, None], clusters.centers, shown).astype(np.float32)
+        return _Tracked(centers, shown, np.where(changed, fractions, self.fractions))
+
+    def matched(self, clusters: kmeans.Clusters) -> _Tracked:
+        """New clusters put in the places of the tracked ones they are nearest (closest pairs
+        first), then shown as :meth:`steady` would; unmatched ones go last, shown as they are."""
+        order = _match(clusters.centers, self.centers)
+        reordered = kmeans.Clusters(clusters.centers[order], clusters.masses[order])
+        fresh = _Tracked.of(reordered)
+        common = min(len(order), len(self.centers))
+        kept = _Tracked(self.centers[:common], self.shown[:common], self.fractions[:common])
+        head = kept.steady(kmeans.Clusters(reordered.centers[:common], reordered.masses[:common]))
+        return _Tracked(
+            reordered.centers,
+            np.concatenate([head.shown, fresh.shown[common:]]),
+            np.concatenate([head.fractions, fresh.fractions[common:]]),
+        )
+
+
+def _match(new: Floats, old: Floats) -> list[int]:
+    """An order of ``new`` that puts each center where its nearest ``old`` one was (greedy,
+    closest pairs first); unmatched new centers go last."""
+    gaps = ((new[:, None, :] - old[None, :, :]) ** 2).sum(axis=2)
+    slots: dict[int, int] = {}
+    taken: set[int] = set()
+    for flat in np.argsort(gaps, axis=None, kind="stable").tolist():
+        i, j = divmod(flat, len(old))
+        if i not in slots and j not in taken:
+            slots[i] = j
+            taken.add(j)
+    return sorted(range(len(new)), key=lambda i: (slots.get(i, len(old)), i))
+
+
+_CUT_SHIFT = 8 - int(np.log2(CUT_BINS_PER_CHANNEL))
+_CUT_KEY = np.array([CUT_BINS_PER_CHANNEL**2, CUT_BINS_PER_CHANNEL, 1], np.float32)
+
+
+def _cut_histogram(pixels: Pixels) -> Floats:
     """A normalized 64-bin color histogram (2 bits per channel) for scene-cut detection."""
-    shift = 8 - int(np.log2(CUT_BINS_PER_CHANNEL))
-    quantized = (rgb.reshape(-1, 3) >> shift).astype(np.intp)
-    bins = CUT_BINS_PER_CHANNEL
-    index = (quantized[:, 0] * bins + quantized[:, 1]) * bins + quantized[:, 2]
-    counts: Floats = np.bincount(index, minlength=bins**3).astype(np.float32)
-    return counts / np.float32(counts.sum())
+    index = ((pixels >> _CUT_SHIFT).astype(np.float32) @ _CUT_KEY).astype(np.intp)
+    counts = np.bincount(index, minlength=CUT_BINS_PER_CHANNEL**3).astype(np.float32)
+    histogram: Floats = counts / np.float32(len(pixels))
+    return histogram
