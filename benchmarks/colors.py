@@ -19,8 +19,9 @@ scikit-learn restarts.
 - static scenes: one frame with fresh noise of a level or two, many times: frames whose colors
   (values and order) differ from the frame before; target 0.
 
-Timings are medians of interleaved, repeated runs, one thread everywhere (the machine may be
-shared). Exits 1 when a target is missed.
+Timings are medians of interleaved, repeated runs (for still images, each turn ten calls back to
+back, as timeit does), one thread everywhere (the machine may be shared). Exits 1 when a target
+is missed.
 """
 
 from __future__ import annotations
@@ -135,14 +136,20 @@ def best_of_10(small: Image, k: int) -> float:
     return inertia(small, model.cluster_centers_.astype(np.float64)) if len(pixels) else 0.0
 
 
-def _timed(fn: Callable[[], object]) -> float:
+def _timed(fn: Callable[[], object], number: int) -> float:
+    """Seconds per call of ``number`` calls back to back (as timeit measures)."""
     start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - start) / number
 
 
-def _interleaved(calls: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Median seconds of each call, the calls taking turns (in a rotating order) each round."""
+def _interleaved(
+    calls: dict[str, Callable[[], object]], repeats: int, number: int = 10
+) -> dict[str, float]:
+    """Median seconds per call of each method, the methods taking turns (in a rotating order)
+    each round, each turn ``number`` calls back to back: every method is timed on warm caches,
+    none pays for the cache another one just emptied."""
     names = list(calls)
     times: dict[str, list[float]] = {name: [] for name in names}
     for name in names:
@@ -150,7 +157,7 @@ def _interleaved(calls: dict[str, Callable[[], object]], repeats: int) -> dict[s
     for round_ in range(repeats):
         shift = round_ % len(names)
         for name in names[shift:] + names[:shift]:
-            times[name].append(_timed(calls[name]))
+            times[name].append(_timed(calls[name], number))
     return {name: median(values) for name, values in times.items()}
 
 
@@ -235,7 +242,7 @@ def tracked(frames: list[Image], k: int, repeats: int) -> dict[str, Any]:
                 (cv2_s, partial(opencv, small, k)),
             ]
             for times, call in calls if (repeat + index) % 2 else calls[::-1]:
-                times[index].append(_timed(call))
+                times[index].append(_timed(call, 1))  # a tracker sees each frame once
     tracker = ColorTracker(k)
     ratios = []
     for small in frames:
