@@ -32,7 +32,7 @@ Pixels = npt.NDArray[np.uint8]  # (n, 3) RGB
 Keys = npt.NDArray[np.intp]
 
 RUNS = 12  # seedings iterated side by side on the histogram
-HISTOGRAM_ITERATIONS = 4
+HISTOGRAM_ITERATIONS = 3
 PIXEL_ITERATIONS = 1
 MIN_BINS, MAX_BINS = 64, 640  # histogram bins: 4 bits per channel, 3 to 5 to stay in this range
 RACE_SEED = 20240611
