@@ -50,6 +50,7 @@ import numpy.typing as npt  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
+from edge.bench import cpu_name  # noqa: E402
 from edge.colors import DEFAULT_SIZE, ColorTracker, dominant_colors, downsample  # noqa: E402
 
 Image = npt.NDArray[np.uint8]
@@ -281,7 +282,7 @@ def static_jitter(images: dict[str, Image], k: int, frames: int) -> dict[str, in
 
 
 def machine() -> dict[str, str]:
-    cpu = _cpu_name() or platform.machine()
+    cpu = cpu_name() or platform.machine()
     return {
         "cpu": f"{cpu} ({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f})",
         "python": platform.python_version(),
@@ -290,18 +291,6 @@ def machine() -> dict[str, str]:
         "scikit-learn": md.version("scikit-learn"),
         "scikit-image": md.version("scikit-image"),
     }
-
-
-def _cpu_name() -> str | None:
-    try:
-        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    fields: dict[str, str] = {}
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        fields.setdefault(key.strip().lower(), value.strip())
-    return fields.get("model name") or fields.get("model") or fields.get("hardware")
 
 
 def misses(result: dict[str, Any]) -> list[str]:

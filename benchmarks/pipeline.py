@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from mobilenet import FRAME_SIZE, mobilenet  # noqa: E402
 
-from edge.bench import Samples, make_pipeline, measure, unpaced_source  # noqa: E402
+from edge.bench import Samples, cpu_name, make_pipeline, measure, unpaced_source  # noqa: E402
 from edge.bundle import load_bundle  # noqa: E402
 
 RATIO_TARGET = 1.15
@@ -231,7 +231,7 @@ def machine() -> dict[str, str]:
 
     from edge.runtime import backend
 
-    cpu = _cpu_name() or platform.machine()
+    cpu = cpu_name() or platform.machine()
     import importlib.metadata as md
 
     return {
@@ -243,19 +243,6 @@ def machine() -> dict[str, str]:
         "runtime": f"{backend().name} {md.version('ai-edge-litert')}",
         "tensorflow": _version("tensorflow") or _version("tensorflow-cpu") or "-",
     }
-
-
-def _cpu_name() -> str | None:
-    """The CPU's model name (x86), or the board's (Raspberry Pi), from /proc/cpuinfo."""
-    try:
-        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    fields: dict[str, str] = {}
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        fields.setdefault(key.strip().lower(), value.strip())
-    return fields.get("model name") or fields.get("model") or fields.get("hardware")
 
 
 def _version(distribution: str) -> str | None:

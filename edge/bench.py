@@ -8,7 +8,7 @@ left out: it costs what the disk or the broker costs, not what this device compu
 
 ``--json`` prints one object with these keys:
 
-    device          {"machine", "cpus", "python", "numpy", "opencv", "runtime"}
+    device          {"machine", "cpu", "cpus", "python", "numpy", "opencv", "runtime"}
     model           the classifier bundle's name; ``anomaly``: the autoencoder's, or null
     source, threads, frames   as measured (warm-up frames not counted)
     stages_ms       {"capture"|"colors"|"classify"|"anomaly"|"total": {"p50", "p95", "p99"}};
@@ -208,6 +208,19 @@ def summary(values: list[float]) -> dict[str, float] | None:
     return {f"p{q}": round(percentile(values, q), 4) for q in (50, 95, 99)}
 
 
+def cpu_name() -> str | None:
+    """The CPU's model name (x86), or the board's (a Raspberry Pi's "Model"), from /proc/cpuinfo."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip().lower(), value.strip())
+    return fields.get("model name") or fields.get("model") or fields.get("hardware")
+
+
 def _device() -> dict[str, Any]:
     import os
 
@@ -218,6 +231,7 @@ def _device() -> dict[str, Any]:
 
     return {
         "machine": platform.machine(),
+        "cpu": cpu_name(),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -267,7 +281,7 @@ def format_report(report: dict[str, Any]) -> str:
     lines = [
         f"edge bench: {report['model']}{anomaly} on {report['source']}, "
         f"{report['frames']} frames, {report['threads']} thread(s), "
-        f"{device['runtime']} on {device['machine']} ({device['cpus']} CPUs)",
+        f"{device['runtime']} on {device['cpu'] or device['machine']} ({device['cpus']} CPUs)",
         f"  {'stage':<12} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}",
     ]
     lines += [_row(stage, report["stages_ms"][stage]) for stage in STAGES]
