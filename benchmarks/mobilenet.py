@@ -7,7 +7,6 @@ import contextlib
 import io
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,45 +17,25 @@ CACHE = ROOT / "benchmarks" / ".cache"
 FRAME_SIZE = (480, 640, 3)
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
-from edge.bundle import write_bundle  # noqa: E402
+from edge.bundle import TensorSpec, write_bundle  # noqa: E402
 from edge.preprocess import Preprocess  # noqa: E402
 
 
-def _tensor(detail: dict[str, Any]) -> dict[str, Any]:
-    scale, zero_point = detail["quantization"]
-    return {
-        "shape": [int(n) for n in detail["shape"]],
-        "dtype": np.dtype(detail["dtype"]).name,
-        "scale": float(scale),
-        "zero_point": int(zero_point),
-    }
-
-
 def _convert(model: Any, preprocess: Preprocess, quantize: bool) -> bytes:
-    import tensorflow as tf
+    """The project's own conversion (convert.quantize), calibrated on random 640x480 frames."""
+    from convert.quantize import to_tflite
 
     rng = np.random.default_rng(0)
-
-    def calibration() -> Iterator[list[np.ndarray]]:
-        for _ in range(16):
-            frame = rng.integers(0, 256, FRAME_SIZE, dtype=np.uint8)
-            yield [preprocess.to_float(frame)[None]]
-
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    if quantize:
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = calibration
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
+    frames = (rng.integers(0, 256, FRAME_SIZE, dtype=np.uint8) for _ in range(16))
+    calibration = np.stack([preprocess.to_float(frame) for frame in frames])
     with contextlib.redirect_stdout(io.StringIO()):  # the converter lists every tensor
-        return bytes(converter.convert())
+        return to_tflite(model, "int8" if quantize else "none", calibration)
 
 
 def mobilenet(size: int, alpha: float, classes: int = 10) -> tuple[Path, Path]:
     """The int8 bundle and the float .tflite of a MobileNetV2, built once and cached."""
     stem = CACHE / f"mobilenetv2_{alpha:g}_{size}"
-    int8, float_path = stem.with_suffix(".tflite"), Path(f"{stem}_float.tflite")
+    int8, float_path = Path(f"{stem}.tflite"), Path(f"{stem}_float.tflite")  # alpha 0.35: a dot
     if int8.exists() and int8.with_suffix(".json").exists() and float_path.exists():
         return int8, float_path
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -78,8 +57,8 @@ def mobilenet(size: int, alpha: float, classes: int = 10) -> tuple[Path, Path]:
         "labels": [f"class{i}" for i in range(classes)],
         "output_activation": "softmax",
         "preprocess": preprocess.as_dict(),
-        "input": _tensor(interpreter.get_input_details()[0]),
-        "output": _tensor(interpreter.get_output_details()[0]),
+        "input": TensorSpec.from_detail(interpreter.get_input_details()[0]).as_dict(),
+        "output": TensorSpec.from_detail(interpreter.get_output_details()[0]).as_dict(),
     }
     float_path.parent.mkdir(parents=True, exist_ok=True)
     float_path.write_bytes(_convert(model, preprocess, quantize=False))

@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+
 from edge.errors import BundleError
 from edge.preprocess import Preprocess
 
@@ -60,6 +62,17 @@ class TensorSpec:
             dtype=str(data["dtype"]),
             scale=float(data.get("scale", 0.0)),
             zero_point=int(data.get("zero_point", 0)),
+        )
+
+    @classmethod
+    def from_detail(cls, detail: dict[str, Any]) -> TensorSpec:
+        """From an interpreter's ``get_input_details()[i]`` / ``get_output_details()[i]``."""
+        scale, zero_point = detail.get("quantization", (0.0, 0))
+        return cls(
+            shape=tuple(int(n) for n in detail["shape"]),
+            dtype=np.dtype(detail["dtype"]).name,
+            scale=float(scale),
+            zero_point=int(zero_point),
         )
 
     def as_dict(self) -> dict[str, Any]:

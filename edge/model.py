@@ -18,16 +18,6 @@ from edge.runtime import make_interpreter
 logger = logging.getLogger(__name__)
 
 
-def _spec(detail: dict[str, Any]) -> TensorSpec:
-    scale, zero_point = detail.get("quantization", (0.0, 0))
-    return TensorSpec(
-        shape=tuple(int(n) for n in detail["shape"]),
-        dtype=np.dtype(detail["dtype"]).name,
-        scale=float(scale),
-        zero_point=int(zero_point),
-    )
-
-
 class TFLiteModel:
     """One interpreter with one image input and one output.
 
@@ -50,8 +40,8 @@ class TFLiteModel:
             )
         self._input_index = int(inputs[0]["index"])
         self._output_index = int(outputs[0]["index"])
-        self.input = _spec(inputs[0])
-        self.output = _spec(outputs[0])
+        self.input = TensorSpec.from_detail(inputs[0])
+        self.output = TensorSpec.from_detail(outputs[0])
         self._check_input()
         self._lut = self._input_lut()
         self._lut_bytes = self._lut.view(np.uint8)

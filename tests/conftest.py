@@ -12,20 +12,10 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from edge.bundle import write_bundle
+from edge.bundle import TensorSpec, write_bundle
 from edge.preprocess import Preprocess
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _tensor(detail: dict[str, Any]) -> dict[str, Any]:
-    scale, zero_point = detail["quantization"]
-    return {
-        "shape": [int(n) for n in detail["shape"]],
-        "dtype": np.dtype(detail["dtype"]).name,
-        "scale": float(scale),
-        "zero_point": int(zero_point),
-    }
 
 
 def convert_keras(model: Any, preprocess: Preprocess, quantize: bool = True) -> bytes:
@@ -59,8 +49,8 @@ def bundle_meta(model_bytes: bytes, preprocess: Preprocess, **meta: Any) -> dict
     return {
         "name": "tiny",
         "preprocess": preprocess.as_dict(),
-        "input": _tensor(interpreter.get_input_details()[0]),
-        "output": _tensor(interpreter.get_output_details()[0]),
+        "input": TensorSpec.from_detail(interpreter.get_input_details()[0]).as_dict(),
+        "output": TensorSpec.from_detail(interpreter.get_output_details()[0]).as_dict(),
         **meta,
     }
 
