@@ -39,6 +39,7 @@ from edge.results import NAME_PATTERN, RecordError, ResultRecord
 logger = logging.getLogger(__name__)
 
 SWEEP_INTERVAL = 3600.0  # seconds between retention checks within a day
+STALE_TEMPORARY_S = 60.0  # a latest.json temporary this old when a run starts: a crash's
 FILE_MODE = 0o644
 APPEND_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
 
@@ -166,6 +167,8 @@ class FilesPublisher(Publisher):
         self._files[record.camera] = opened = _DayFile.open(path, day)
         self._next_sweep = 0.0  # a new day: check retention now
         if self._announced.get(record.camera) != path:  # not again on each reopening
+            if record.camera not in self._announced:  # first write here: a crash's leftovers
+                _remove_stale_temporaries(path.parent, older_than=STALE_TEMPORARY_S)
             self._announced[record.camera] = path
             logger.info("writing %s", path)
         return opened
@@ -261,20 +264,27 @@ def remove_old_files(out_dir: str | Path, before: date) -> list[Path]:
     return removed
 
 
-def _remove_stale_temporaries(directory: Path) -> None:
+def _remove_stale_temporaries(directory: Path, older_than: float = SWEEP_INTERVAL) -> None:
     """Temporary latest.json files left by a crash between writing and renaming."""
-    for path in directory.glob(f".{LATEST_FILE}.*.tmp"):
-        if time.time() - path.stat().st_mtime > SWEEP_INTERVAL:
-            _remove(path)
+    try:
+        leftovers = [
+            path
+            for path in directory.glob(f".{LATEST_FILE}.*.tmp")
+            if time.time() - path.stat().st_mtime > older_than
+        ]
+    except OSError:  # a directory that is not there yet, or one removed meanwhile
+        return
+    for path in leftovers:
+        _remove(path, "left by an interrupted write")
 
 
-def _remove(path: Path) -> bool:
+def _remove(path: Path, why: str = "older than the retention period") -> bool:
     try:
         path.unlink()
     except OSError as exc:
         logger.warning("%s: could not remove an expired results file: %s", path, exc)
         return False
-    logger.info("%s: removed (older than the retention period)", path)
+    logger.info("%s: removed (%s)", path, why)
     return True
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -70,6 +71,20 @@ def test_a_record_is_readable_as_soon_as_publish_returns(tmp_path: Path) -> None
     publisher.close()  # closing twice is fine
     with pytest.raises(PublishError, match="closed"):
         publisher.publish(make_record(1))
+
+
+def test_a_crash_s_leftover_temporaries_go_when_a_run_starts_writing(tmp_path: Path) -> None:
+    camera = tmp_path / "front"
+    camera.mkdir()
+    old, fresh = camera / ".latest.json.abc123.tmp", camera / ".latest.json.def456.tmp"
+    old.write_text('{"half": ')
+    fresh.write_text('{"half": ')
+    two_minutes_ago = time.time() - 120
+    os.utime(old, (two_minutes_ago, two_minutes_ago))
+    with FilesPublisher(tmp_path, retention_days=0) as publisher:  # keeps every results file
+        publisher.publish(make_record(0))
+    assert not old.exists()
+    assert fresh.exists()  # it may belong to a write in flight
 
 
 def test_files_rotate_at_midnight_utc(tmp_path: Path) -> None:
