@@ -15,7 +15,7 @@ help:
 	@echo "make test    set up and run the test suite"
 	@echo "make check   ruff, mypy and the tests"
 	@echo "make bench   the performance figures against their peers (benchmarks/README.md)"
-	@echo "make soak    power cuts, a 100,000-frame run and heavy fuzzing (about 15 minutes)"
+	@echo "make soak    power cuts, a 100,000-frame run and heavy fuzzing (about 7 minutes)"
 	@echo "make demo    rebuild the shipped demo bundles and frames (needs TensorFlow)"
 
 $(STAMP): pyproject.toml
