@@ -1,9 +1,9 @@
-"""Dominant colors: edge.colors against cv2.kmeans and scikit-learn's KMeans, side by side.
+"""Dominant colors: edge.inference.colors against cv2.kmeans and scikit-learn's KMeans.
 
     .venv/bin/python benchmarks/colors.py [--json OUT] [--markdown] [--repeats 15] [--k 5]
 
 Every method gets the same pixels: each image shrunk to 64x48 with cv2.INTER_AREA (what
-``edge.colors.downsample`` does), so what is timed is the clustering. Ours is the public
+``edge.inference.colors.downsample`` does), so what is timed is the clustering. Ours is the public
 ``dominant_colors`` / ``ColorTracker.update``; cv2 is ``cv2.kmeans`` with k-means++ seeding, one
 attempt, EPS + MAX_ITER criteria (10 iterations, 1.0; OpenCV's tutorial setting); scikit-learn
 is ``KMeans(n_init=1)``. Inertia (the sum of squared distances of the pixels to the nearest
@@ -50,8 +50,8 @@ import numpy.typing as npt  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
-from edge.bench import cpu_name  # noqa: E402
-from edge.colors import DEFAULT_SIZE, ColorTracker, dominant_colors, downsample  # noqa: E402
+from edge.commands.bench import cpu_name  # noqa: E402
+from edge.inference.colors import DEFAULT_SIZE, ColorTracker, dominant_colors, downsample  # noqa: E402
 
 Image = npt.NDArray[np.uint8]
 CV2_CRITERIA = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0)

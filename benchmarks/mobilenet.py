@@ -17,8 +17,8 @@ CACHE = ROOT / "benchmarks" / ".cache"
 FRAME_SIZE = (480, 640, 3)
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
-from edge.bundle import TensorSpec, write_bundle  # noqa: E402
-from edge.preprocess import Preprocess  # noqa: E402
+from edge.inference.bundle import TensorSpec, write_bundle  # noqa: E402
+from edge.inference.preprocess import Preprocess  # noqa: E402
 
 
 def _convert(model: Any, preprocess: Preprocess, quantize: bool) -> bytes:

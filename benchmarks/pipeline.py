@@ -45,8 +45,8 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from mobilenet import FRAME_SIZE, mobilenet  # noqa: E402
 
-from edge.bench import Samples, cpu_name, make_pipeline, measure, unpaced_source  # noqa: E402
-from edge.bundle import load_bundle  # noqa: E402
+from edge.commands.bench import Samples, cpu_name, make_pipeline, measure, unpaced_source  # noqa: E402
+from edge.inference.bundle import load_bundle  # noqa: E402
 
 RATIO_TARGET = 1.15
 RATIO_JUDGED_AT = (224, 1)  # (input size, threads): MobileNetV2's own input, the default threads
@@ -77,10 +77,10 @@ def _timed(fn: Callable[[], object]) -> float:
 def classify_vs_invoke(bundle: Path, threads: int, rounds: int) -> dict[str, float]:
     """Median ms of the classify stage, as the pipeline times it on 640x480 frames, and of a
     bare invoke of the same interpreter right after each frame."""
-    from edge.classify import Classifier
-    from edge.colors import ColorTracker
     from edge.config import CameraConfig
     from edge.frames import Frame
+    from edge.inference.classify import Classifier
+    from edge.inference.colors import ColorTracker
     from edge.pipeline import Pipeline, Stages
 
     camera = CameraConfig(num_threads=threads)
@@ -112,7 +112,7 @@ def resize_vs_area(size: int, rounds: int) -> dict[str, float]:
     640x480 frames to the model's input, alternated."""
     import cv2
 
-    from edge.preprocess import FramePreprocessor, Preprocess
+    from edge.inference.preprocess import FramePreprocessor, Preprocess
 
     ours = FramePreprocessor(Preprocess(size, size))
     area = np.empty((size, size, 3), np.uint8)
@@ -133,7 +133,7 @@ def resize_vs_area(size: int, rounds: int) -> dict[str, float]:
 
 def int8_vs_float(int8: Path, float_path: Path, threads: int, rounds: int) -> dict[str, float]:
     """Median invoke ms of the int8 and the float model, alternated."""
-    from edge.runtime import make_interpreter
+    from edge.inference.runtime import make_interpreter
 
     interpreters = {
         "int8": make_interpreter(load_bundle(int8).model_bytes, threads),
@@ -229,7 +229,7 @@ def baseline_rss() -> dict[str, float]:
 def machine() -> dict[str, str]:
     import cv2
 
-    from edge.runtime import backend
+    from edge.inference.runtime import backend
 
     cpu = cpu_name() or platform.machine()
     import importlib.metadata as md

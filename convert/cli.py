@@ -13,7 +13,9 @@ import os
 from pathlib import Path
 
 from edge.errors import UsageError
-from edge.preprocess import COLOR_ORDERS, NORMALIZATIONS, RESIZE_MODES
+from edge.inference.preprocess import COLOR_ORDERS, NORMALIZATIONS, RESIZE_MODES
+
+HELP = "quantize a Keras model to an int8 bundle"
 
 logger = logging.getLogger(__name__)
 

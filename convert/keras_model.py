@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from edge.bundle import Kind
 from edge.errors import ModelError
+from edge.inference.bundle import Kind
 
 if TYPE_CHECKING:
     import keras

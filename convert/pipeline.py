@@ -35,13 +35,13 @@ from convert.validate import (
     validate_autoencoder,
     validate_classifier,
 )
-from edge.anomaly import AnomalyDetector
-from edge.bundle import Kind, load_bundle, write_bundle
-from edge.classify import SIGMOID_LABELS, Classifier
 from edge.errors import ModelError, UsageError
 from edge.images import load_rgb
-from edge.model import TFLiteModel
-from edge.preprocess import Preprocess
+from edge.inference.anomaly import AnomalyDetector
+from edge.inference.bundle import Kind, load_bundle, write_bundle
+from edge.inference.classify import SIGMOID_LABELS, Classifier
+from edge.inference.model import TFLiteModel
+from edge.inference.preprocess import Preprocess
 from models import artifacts
 from models.datasets import Dataset, LabeledFiles, list_labeled, list_unlabeled, map_images
 

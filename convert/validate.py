@@ -1,7 +1,7 @@
 """The quantized model against the float one, on the same images.
 
 The float side is the Keras model on :meth:`Preprocess.to_float` inputs; the quantized side is
-:class:`edge.model.TFLiteModel` on the RGB images, exactly the device's path. The report is
+:class:`edge.inference.model.TFLiteModel` on the RGB images, the device's path. The report is
 plain JSON for the bundle's sidecar; :func:`summary_lines` makes it readable.
 """
 
@@ -17,10 +17,10 @@ import numpy as np
 import numpy.typing as npt
 
 from convert.keras_model import float_outputs
-from edge.anomaly import reconstruction_error
-from edge.classify import to_probabilities
 from edge.errors import ModelError
-from edge.model import TFLiteModel
+from edge.inference.anomaly import reconstruction_error
+from edge.inference.classify import to_probabilities
+from edge.inference.model import TFLiteModel
 from models.datasets import LabeledFiles, map_images
 
 if TYPE_CHECKING:

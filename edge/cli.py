@@ -8,16 +8,17 @@ traceback, for a user's mistake.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import ModuleType
 from typing import NoReturn
 
 from edge import __version__
+from edge.commands.args import positive_int
 from edge.errors import EX_FAILURE, EX_USAGE, EdgeError, ImageError, UsageError
 
 logger = logging.getLogger("edge")
@@ -32,17 +33,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EX_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def _out(line: str) -> None:
     print(line, flush=True)
 
@@ -55,8 +45,8 @@ def _err(line: str) -> None:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from edge.classify import Classifier
     from edge.images import load_rgb
+    from edge.inference.classify import Classifier
 
     classifier = Classifier.from_bundle(args.model, num_threads=args.threads)
     failures = 0
@@ -79,8 +69,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def cmd_colors(args: argparse.Namespace) -> int:
-    from edge.colors import dominant_colors
     from edge.images import load_rgb
+    from edge.inference.colors import dominant_colors
 
     failures = 0
     for path in args.images:
@@ -134,7 +124,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_tail(args: argparse.Namespace) -> int:
     if args.mqtt is not None or (args.config is not None and args.file is None):
         return _tail_mqtt(args)
-    from edge.tail import tail_files
+    from edge.commands.tail import tail_files
 
     if args.file is None:
         raise UsageError("give --file DIR (the daemon's output directory) or --mqtt URL")
@@ -152,7 +142,7 @@ def cmd_tail(args: argparse.Namespace) -> int:
 
 
 def _tail_mqtt(args: argparse.Namespace) -> int:
-    from edge.tail import tail_mqtt
+    from edge.commands.tail import tail_mqtt
 
     if args.file is not None:
         raise UsageError("give either --file DIR or --mqtt URL, not both")
@@ -179,13 +169,13 @@ def _tail_mqtt(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from edge.doctor import doctor
+    from edge.commands.doctor import doctor
 
     return doctor(args.config, _out)
 
 
 def cmd_service_install(args: argparse.Namespace) -> int:
-    from edge.install import install
+    from edge.commands.service import install
 
     return install(root=args.root, start=not args.no_start, write=_out)
 
@@ -206,7 +196,7 @@ def _add_system_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     i.add_argument("--no-start", action="store_true", help="do not enable and start the service")
     i.set_defaults(handler=cmd_service_install)
 
-    from edge import bench
+    from edge.commands import bench
 
     p = sub.add_parser(
         "bench",
@@ -217,29 +207,40 @@ def _add_system_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     p.set_defaults(handler=bench.run)
 
 
-# -- workstation commands, in the convert/ and models/ packages ---------------------------
+# -- workstation commands (convert/, models/), registered as entry points ---------------
+
+WORKSTATION_GROUP = "edge.commands"
 
 
-def _workstation_module(name: str) -> ModuleType:
+def _workstation_commands() -> list[EntryPoint]:
+    """The subcommands other packages register (``edge train``, ``edge convert``), by name."""
+    return sorted(entry_points(group=WORKSTATION_GROUP), key=lambda ep: ep.name)
+
+
+def _load(entry: EntryPoint) -> ModuleType:
     try:
-        return importlib.import_module(name)
+        module: ModuleType = entry.load()
     except ImportError as exc:
         raise UsageError(
             f"this command needs the workstation toolkit ({exc.name} is missing): "
             "pip install 'edge-vision[convert]'"
         ) from exc
+    return module
 
 
 def _add_workstation_command(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, module: str, help_: str
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], entry: EntryPoint
 ) -> None:
-    parser = sub.add_parser(name, help=help_, description=help_)
     try:
-        _workstation_module(module).add_arguments(parser)
+        module = _load(entry)
     except UsageError as exc:
+        parser = sub.add_parser(entry.name, help="(needs the workstation toolkit)")
         parser.set_defaults(handler=lambda _args, exc=exc: _raise(exc))
         return
-    parser.set_defaults(handler=lambda args: int(_workstation_module(module).run(args)))
+    help_ = str(getattr(module, "HELP", ""))
+    parser = sub.add_parser(entry.name, help=help_, description=help_)
+    module.add_arguments(parser)
+    parser.set_defaults(handler=lambda args: int(module.run(args)))
 
 
 def _raise(exc: Exception) -> int:
@@ -333,10 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_image_commands(sub)
     _add_config_and_tail(sub)
     _add_system_commands(sub)
-    _add_workstation_command(sub, "train", "models.cli", "train a classifier or an autoencoder")
-    _add_workstation_command(
-        sub, "convert", "convert.cli", "quantize a Keras model to an int8 bundle"
-    )
+    for entry in _workstation_commands():
+        _add_workstation_command(sub, entry)
     return parser
 
 

@@ -23,19 +23,19 @@ from typing import TYPE_CHECKING
 
 from edge import demo
 from edge.config import DEMO, CameraConfig, Config, default_config, load_config, with_overrides
+from edge.control import CameraInfo, Command, CommandError, Counters
 from edge.errors import EdgeError, PublishError, UsageError
 from edge.pipeline import FramePacer, Pipeline, Stages
-from edge.publishers.control import CameraInfo, Command, CommandError, Counters
 from edge.service import Notifier, Supervisor
 from edge.state import SeqCounter
 
 if TYPE_CHECKING:
-    from edge.anomaly import AnomalyDetector
-    from edge.classify import Classifier
     from edge.frames import Frame
+    from edge.inference.anomaly import AnomalyDetector
+    from edge.inference.classify import Classifier
     from edge.publishers import Publisher
-    from edge.publishers.mqttsettings import MqttSettings
-    from edge.results import ResultRecord
+    from edge.publishers.mqtt.settings import MqttSettings
+    from edge.records.record import ResultRecord
     from edge.sources import FrameSource
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class Outputs:
                 except PublishError as exc:
                     self._log.warning(publisher.name, f"{publisher.name}: {exc}")
             if self.console is not None:
-                from edge.tail import format_record
+                from edge.commands.tail import format_record
 
                 self.console(format_record(record))
 
@@ -235,7 +235,7 @@ class CameraWorker(threading.Thread):
 
 
 class DaemonControl:
-    """The cameras as the MQTT publisher sees them (edge.publishers.control.Control)."""
+    """The cameras as the MQTT publisher sees them (edge.control.Control)."""
 
     def __init__(self, workers: Sequence[CameraWorker]) -> None:
         self.workers = {worker.camera.name: worker for worker in workers}
@@ -269,18 +269,18 @@ def _source_options(camera: CameraConfig) -> dict[str, float | None]:
 
 
 def _stages(camera: CameraConfig) -> Stages:
-    from edge.colors import ColorTracker
+    from edge.inference.colors import ColorTracker
 
     classifier: Classifier | None = None
     detector: AnomalyDetector | None = None
     classifier_path = resolve_model(camera.classifier, demo.classifier_path)
     if classifier_path is not None:
-        from edge.classify import Classifier
+        from edge.inference.classify import Classifier
 
         classifier = Classifier.from_bundle(classifier_path, camera.num_threads)
     anomaly_path = resolve_model(camera.anomaly, demo.autoencoder_path)
     if anomaly_path is not None:
-        from edge.anomaly import AnomalyDetector
+        from edge.inference.anomaly import AnomalyDetector
 
         detector = AnomalyDetector.from_bundle(anomaly_path, camera.num_threads)
     tracker = ColorTracker(k=camera.colors.k, size=camera.colors.size)
@@ -307,7 +307,7 @@ def _mqtt_settings(config: Config) -> MqttSettings | None:
     load), or None when MQTT is off."""
     if not config.outputs.mqtt.enabled:
         return None
-    from edge.publishers.mqttsettings import MqttSettings
+    from edge.publishers.mqtt.settings import MqttSettings
 
     return MqttSettings.from_config(config)
 
@@ -342,7 +342,7 @@ def _resend_after_crash(
     mqtt = next((p for p in publishers if p.name == "mqtt"), None)
     if mqtt is None or not config.outputs.files.enabled:
         return
-    from edge.publishers.filestore import camera_dir, newest_of_camera
+    from edge.records.files import camera_dir, newest_of_camera
 
     for worker in workers:
         directory = camera_dir(config.outputs.files.directory(), worker.camera.name)

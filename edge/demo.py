@@ -1,14 +1,12 @@
 """Where the shipped demo lives: the digit bundles and the sample frames.
 
-They are data files of the ``models`` package (``models/demo/``), found without importing it.
+They are data files of this package (``edge/data/demo/``), so a device install without the
+workstation packages has them; ``python -m models.demo`` rebuilds them.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-
-from edge.errors import EdgeError
 
 CLASSIFIER = "digits.tflite"
 AUTOENCODER = "digits_autoencoder.tflite"
@@ -16,10 +14,7 @@ FRAMES = "frames"
 
 
 def demo_dir() -> Path:
-    spec = importlib.util.find_spec("models")
-    if spec is None or not spec.submodule_search_locations:
-        raise EdgeError("the demo files are missing: reinstall edge-vision")
-    return Path(next(iter(spec.submodule_search_locations))) / "demo"
+    return Path(__file__).resolve().parent / "data" / "demo"
 
 
 def classifier_path() -> Path:

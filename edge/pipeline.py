@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from edge.classify import Classification, decide, select_top
 from edge.frames import Frame
+from edge.inference.classify import Classification, decide, select_top
 
 if TYPE_CHECKING:
-    from edge.anomaly import AnomalyDetector, AnomalyScore
-    from edge.classify import Classifier
-    from edge.colors import ColorTracker, DominantColor
     from edge.config import CameraConfig
-    from edge.results import ResultRecord
+    from edge.inference.anomaly import AnomalyDetector, AnomalyScore
+    from edge.inference.classify import Classifier
+    from edge.inference.colors import ColorTracker, DominantColor
+    from edge.records.record import ResultRecord
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class Pipeline:
         self.stats = Stats()
 
     def process(self, frame: Frame, capture_ms: float) -> ResultRecord:
-        from edge.results import ResultRecord
+        from edge.records.record import ResultRecord
 
         start = time.perf_counter()
         colors = self.stages.colors(frame)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from edge.errors import ModelError, UsageError
-from edge.preprocess import Preprocess
+from edge.inference.preprocess import Preprocess
 
 logger = logging.getLogger(__name__)
 

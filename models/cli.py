@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from edge.errors import UsageError
-from edge.preprocess import COLOR_ORDERS, NORMALIZATIONS, RESIZE_MODES, Preprocess
+from edge.inference.preprocess import COLOR_ORDERS, NORMALIZATIONS, RESIZE_MODES, Preprocess
 
 if TYPE_CHECKING:
     from models.train import TrainResult
+
+HELP = "train a classifier or an autoencoder"
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from edge.errors import ImageError
 from edge.images import IMAGE_SUFFIXES, list_images, load_rgb
-from edge.preprocess import Preprocess
+from edge.inference.preprocess import Preprocess
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Rebuild the shipped demo in ``models/demo/``: ``python -m models.demo``.
+"""Rebuild the shipped demo in ``edge/data/demo/``: ``python -m models.demo``.
 
 Trains a digit classifier and a digit autoencoder on the training part of scikit-learn's
 handwritten digits, converts both to int8 bundles with their validation reports, and writes
@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge import demo as shipped
-from edge.preprocess import Preprocess
+from edge.inference.preprocess import Preprocess
 from models.datasets import render_digit, split_digits, write_digits_folder
 
 logger = logging.getLogger(__name__)
@@ -241,9 +241,9 @@ def build_models(work: Path, out: Path, settings: DemoSettings) -> dict[str, dic
 
 def check_frames(out: Path) -> dict[str, float]:
     """The shipped bundles on the shipped frames, through the device's code."""
-    from edge.anomaly import AnomalyDetector
-    from edge.classify import Classifier
     from edge.images import list_images, load_rgb
+    from edge.inference.anomaly import AnomalyDetector
+    from edge.inference.classify import Classifier
 
     classifier = Classifier.from_bundle(out / shipped.CLASSIFIER)
     detector = AnomalyDetector.from_bundle(out / shipped.AUTOENCODER)
@@ -268,7 +268,7 @@ def check_frames(out: Path) -> dict[str, float]:
 
 
 def build_demo(out: Path | None = None, settings: DemoSettings | None = None) -> dict[str, Any]:
-    """Everything in ``out`` (default: the shipped ``models/demo/``); a summary of the figures."""
+    """Everything in ``out`` (default: the shipped ``edge/data/demo/``); the figures."""
     import keras
 
     out = out or shipped.demo_dir()
@@ -286,7 +286,7 @@ def build_demo(out: Path | None = None, settings: DemoSettings | None = None) ->
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m models.demo", description=__doc__)
-    parser.add_argument("--out", type=Path, help="where to write (default: models/demo/)")
+    parser.add_argument("--out", type=Path, help="where to write (default: edge/data/demo/)")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

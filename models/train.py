@@ -1,6 +1,6 @@
 """Training the two model families on an image folder, reproducibly.
 
-Images go through :class:`edge.preprocess.Preprocess` (the device's preprocessing), then a
+Images go through :class:`edge.inference.preprocess.Preprocess` (the device's preprocessing), then a
 seeded augmentation (small shifts, rotations, zoom and brightness changes) while training.
 The model is saved as ``MODEL.keras`` with ``MODEL.preprocess.json`` (and ``MODEL.labels.txt``
 for classifiers) beside it, which ``edge convert`` picks up by default.
@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.errors import ImageError, UsageError
-from edge.preprocess import Preprocess
+from edge.inference.preprocess import Preprocess
 from models import artifacts
 from models.datasets import Dataset, load_labeled, load_unlabeled
 

@@ -12,8 +12,8 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from edge.bundle import TensorSpec, write_bundle
-from edge.preprocess import Preprocess
+from edge.inference.bundle import TensorSpec, write_bundle
+from edge.inference.preprocess import Preprocess
 
 REPO = Path(__file__).resolve().parent.parent
 

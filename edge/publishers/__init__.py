@@ -6,7 +6,7 @@
 
 A new backend is a module here with a ``Publisher`` subclass and one line in ``PUBLISHERS``.
 The MQTT backend (paho imported inside its modules) publishes Home Assistant discovery too
-(edge.publishers.homeassistant); its outbox, topics, stats and commands live beside it.
+(edge.publishers.mqtt.homeassistant); its outbox, topics, stats and commands live beside it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from edge.publishers.base import Publisher
 PUBLISHERS: dict[str, str] = {
     "files": "edge.publishers.files:FilesPublisher",
     "memory": "edge.publishers.memory:MemoryPublisher",
-    "mqtt": "edge.publishers.mqtt:MqttPublisher",
+    "mqtt": "edge.publishers.mqtt.publisher:MqttPublisher",
 }
 
 __all__ = ["PUBLISHERS", "Publisher", "create_publisher", "publisher_class"]

@@ -6,7 +6,7 @@ import abc
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 if TYPE_CHECKING:
-    from edge.results import ResultRecord
+    from edge.records.record import ResultRecord
 
 _P = TypeVar("_P", bound="Publisher")
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from edge.errors import PublishError
 from edge.publishers.base import Publisher
-from edge.publishers.filestore import (
+from edge.records.files import (
     LATEST_FILE,
     camera_dir,
     day_file_name,
@@ -34,7 +34,7 @@ from edge.publishers.filestore import (
     day_of_file,
     newest_of_camera,
 )
-from edge.results import NAME_PATTERN, RecordError, ResultRecord
+from edge.records.record import NAME_PATTERN, RecordError, ResultRecord
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from edge.errors import PublishError
 from edge.publishers.base import Publisher
 
 if TYPE_CHECKING:
-    from edge.results import ResultRecord
+    from edge.records.record import ResultRecord
 
 
 class MemoryPublisher(Publisher):

@@ -72,7 +72,7 @@ class Results:
     def __init__(self, out: Path, summary: Summary) -> None:
         import jsonschema
 
-        from edge.results import schema
+        from edge.records import schema
 
         self.directory = out / CAMERA
         self.outbox = out / ".mqtt-outbox.sqlite"
@@ -112,7 +112,7 @@ class Results:
     def check_line(self, line: bytes, where: str) -> dict[str, Any] | None:
         import jsonschema
 
-        from edge.results import RecordError, ResultRecord
+        from edge.records import RecordError, ResultRecord
 
         try:
             record: dict[str, Any] = json.loads(line)
@@ -156,7 +156,7 @@ class Results:
 
     def check_outbox(self) -> int:
         """The outbox's integrity, opened as sqlite does and as the daemon does; its depth."""
-        from edge.publishers.outbox import Outbox
+        from edge.publishers.mqtt.outbox import Outbox
 
         if not self.outbox.exists():
             return 0

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from edge import runtime
-from edge.anomaly import AnomalyDetector
-from edge.classify import Classifier
 from edge.images import load_rgb
+from edge.inference import runtime
+from edge.inference.anomaly import AnomalyDetector
+from edge.inference.classify import Classifier
 
 DISTRIBUTIONS = {"litert": "ai-edge-litert", "tflite_runtime": "tflite-runtime"}
 RESULT_KEYS = ("probabilities", "classifier_raw", "anomaly_scores", "autoencoder_raw")

@@ -1,9 +1,10 @@
 """The device's inference path on an arm64 Debian bookworm userland, under qemu-user.
 
-The shipped demo frames go through ``edge.classify.Classifier`` and ``edge.anomaly``'s
-autoencoder with the aarch64 wheels a Pi installs (scripts/constraints/bookworm.txt), with
-LiteRT and with tflite-runtime 2.14, on the CPU core of a Pi 3, 4 and 5, and must agree with
-LiteRT on this x86 machine: int8 kernels on Arm may round differently by one step, no more.
+The shipped demo frames go through ``edge.inference.classify.Classifier`` and the autoencoder
+of ``edge.inference.anomaly`` with the aarch64 wheels a Pi installs
+(scripts/constraints/bookworm.txt), with LiteRT and with tflite-runtime 2.14, on the CPU core
+of a Pi 3, 4 and 5, and must agree with LiteRT on this x86 machine: int8 kernels on Arm may
+round differently by one step, no more.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from edge import runtime
+from edge.inference import runtime
 
 from .arm64_infer import infer
 from .conftest import REPO, run_arm64, tail
 
 pytestmark = pytest.mark.arm64
 
-DEMO = REPO / "models" / "demo"
+DEMO = REPO / "edge" / "data" / "demo"
 CLASSIFIER = DEMO / "digits.tflite"
 AUTOENCODER = DEMO / "digits_autoencoder.tflite"
 BACKENDS = ("litert", "tflite_runtime")

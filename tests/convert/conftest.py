@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.preprocess import Preprocess
+from edge.inference.preprocess import Preprocess
 from models.datasets import DigitsFolders
 
 GRAY32 = Preprocess(width=32, height=32, channels=1, resize="crop", normalize="zero_one")

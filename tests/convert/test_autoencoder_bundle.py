@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.anomaly import AnomalyDetector
-from edge.bundle import load_bundle
 from edge.images import list_images, load_rgb
+from edge.inference.anomaly import AnomalyDetector
+from edge.inference.bundle import load_bundle
 
 pytestmark = pytest.mark.tf
 

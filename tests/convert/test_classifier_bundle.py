@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from edge.bundle import load_bundle
-from edge.classify import Classifier
 from edge.images import list_images, load_rgb
-from edge.model import TFLiteModel
+from edge.inference.bundle import load_bundle
+from edge.inference.classify import Classifier
+from edge.inference.model import TFLiteModel
 from models.datasets import DigitsFolders
 
 pytestmark = pytest.mark.tf

@@ -14,7 +14,7 @@ from PIL import Image
 
 from convert.pipeline import ConvertOptions, calibration_set, convert_model
 from edge.errors import EdgeError, ImageError, ModelError, UsageError
-from edge.preprocess import Preprocess
+from edge.inference.preprocess import Preprocess
 from models.datasets import DigitsFolders
 
 pytestmark = pytest.mark.tf

@@ -10,8 +10,8 @@ import pytest
 
 from convert.keras_model import ModelInfo, inspect_model, load_keras_model
 from convert.pipeline import ConvertOptions, convert_model, resolve_labels, resolve_preprocess
-from edge.bundle import load_bundle
 from edge.errors import ModelError, UsageError
+from edge.inference.bundle import load_bundle
 from models import artifacts
 from models.datasets import DigitsFolders
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from edge.cli import main
-from edge.results import schema
+from edge.records import schema
 
 from ..conftest import REPO
 

@@ -10,7 +10,7 @@ import pytest
 
 from edge import demo
 from edge.cli import main
-from edge.results import schema
+from edge.records import schema
 
 FRAME_NAME = re.compile(r"^\d+_(digit(?P<digit>\d)|photo)\.png$")
 

@@ -41,7 +41,7 @@ def _loaded(code: str, tmp_path: Path) -> set[str]:
         "import edge",
         "import edge.cli",
         "import edge.cli; edge.cli.build_parser()",  # what `edge --help` does
-        "import edge.pipeline, edge.bench, edge.results",
+        "import edge.pipeline, edge.commands.bench, edge.records",
     ],
 )
 def test_importing_edge_loads_nothing_heavy(code: str, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from edge.config import (
     with_overrides,
 )
 from edge.errors import ConfigError
-from edge.publishers.mqttsettings import Broker, MqttSettings, read_password
+from edge.publishers.mqtt.settings import Broker, MqttSettings, read_password
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -181,6 +181,6 @@ def test_the_password_is_not_in_the_broker_repr(tmp_path: Path) -> None:
 
 
 def settings_topics() -> Any:
-    from edge.publishers.topics import Topics
+    from edge.publishers.mqtt.topics import Topics
 
     return Topics("edge", "pi")

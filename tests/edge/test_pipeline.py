@@ -9,12 +9,12 @@ import jsonschema
 import numpy as np
 import pytest
 
-from edge.classify import Classifier
-from edge.colors import ColorTracker
 from edge.config import CameraConfig
 from edge.frames import Frame
+from edge.inference.classify import Classifier
+from edge.inference.colors import ColorTracker
 from edge.pipeline import FramePacer, Pipeline, Smoother, Stages, crop_roi
-from edge.results import ResultRecord, schema
+from edge.records import ResultRecord, schema
 
 
 def test_crop_roi_takes_the_fractions_of_the_frame() -> None:

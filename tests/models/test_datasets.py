@@ -12,7 +12,7 @@ from PIL import Image
 
 from edge.errors import ImageError
 from edge.images import list_images, load_rgb
-from edge.preprocess import Preprocess
+from edge.inference.preprocess import Preprocess
 from models.datasets import (
     Dataset,
     DigitsFolders,

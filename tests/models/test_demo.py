@@ -1,4 +1,4 @@
-"""The shipped demo in models/demo/: bundles that hold their promises, and the frames.
+"""The shipped demo in edge/data/demo/: bundles that hold their promises, and the frames.
 
 No TensorFlow here: the device path only (LiteRT), as on a Raspberry Pi.
 """
@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from edge import demo
-from edge.anomaly import AnomalyDetector
-from edge.bundle import load_bundle
-from edge.classify import Classifier
 from edge.images import list_images, load_rgb
+from edge.inference.anomaly import AnomalyDetector
+from edge.inference.bundle import load_bundle
+from edge.inference.classify import Classifier
 from models.datasets import DigitsFolders
 
 FRAME_NAME = re.compile(r"^\d{3}_(digit\d|photo)\.png$")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from edge.errors import ImageError, UsageError
-from edge.preprocess import Preprocess
+from edge.inference.preprocess import Preprocess
 from models.datasets import DigitsFolders
 
 pytestmark = pytest.mark.tf

@@ -26,9 +26,9 @@ import numpy as np
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge.publishers.mqttsettings import Broker, MqttSettings
-from edge.publishers.topics import Topics
-from edge.results import ResultRecord, schema
+from edge.publishers.mqtt.settings import Broker, MqttSettings
+from edge.publishers.mqtt.topics import Topics
+from edge.records import ResultRecord, schema
 
 REPO = Path(__file__).resolve().parents[2]
 MOSQUITTO = shutil.which("mosquitto") or (

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.publishers.control import CameraInfo, StaticControl
-from edge.publishers.mqtt import MqttPublisher
+from edge.control import CameraInfo, StaticControl
+from edge.publishers.mqtt.publisher import MqttPublisher
 
 from .support import Mosquitto, Receiver, file_records, settings_for, start_daemon, write_config
 

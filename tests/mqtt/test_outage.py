@@ -138,6 +138,6 @@ def test_a_daemon_restarted_while_the_broker_is_down_loses_nothing(
 
 
 def _epoch(ts: str) -> float:
-    from edge.results import parse_ts
+    from edge.records import parse_ts
 
     return parse_ts(ts)

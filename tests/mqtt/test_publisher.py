@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from edge.control import CameraInfo, Command, StaticControl
 from edge.errors import PublishError
 from edge.publishers import create_publisher
-from edge.publishers.control import CameraInfo, Command, StaticControl
-from edge.publishers.mqtt import MqttPublisher
+from edge.publishers.mqtt.publisher import MqttPublisher
 
 from .support import VALIDATOR, Mosquitto, Receiver, make_record, settings_for
 

@@ -1,4 +1,4 @@
-"""Reading results from a broker: edge.results.subscribe_records and ``edge tail --mqtt``."""
+"""Reading results from a broker: edge.records.subscribe_records and ``edge tail --mqtt``."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from edge.cli import main
+from edge.commands.tail import tail_mqtt
 from edge.config import parse_config
 from edge.errors import ConfigError, PublishError
-from edge.publishers.mqtt import MqttPublisher
-from edge.results import ResultRecord, subscribe_records
-from edge.tail import tail_mqtt
+from edge.publishers.mqtt.publisher import MqttPublisher
+from edge.records import ResultRecord, subscribe_records
 
 from .support import Mosquitto, make_record, settings_for
 

@@ -13,8 +13,8 @@ import pytest
 from edge.cli import main
 from edge.config import parse_config
 from edge.errors import ConfigError
-from edge.publishers.mqtt import MqttPublisher
-from edge.publishers.mqttsettings import MqttSettings
+from edge.publishers.mqtt.publisher import MqttPublisher
+from edge.publishers.mqtt.settings import MqttSettings
 
 from .support import (
     Mosquitto,

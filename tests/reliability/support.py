@@ -20,8 +20,8 @@ from typing import Any
 
 import jsonschema
 
-from edge.publishers.outbox import Outbox
-from edge.results import ResultRecord, schema
+from edge.publishers.mqtt.outbox import Outbox
+from edge.records import ResultRecord, schema
 
 VALIDATOR = jsonschema.Draft202012Validator(schema())
 FAULT_SOURCE = "edge.sources.fault:FaultySource"

@@ -26,7 +26,7 @@ import pytest
 
 from edge.cli import main
 from edge.errors import EX_CONFIG, EX_FAILURE, EX_USAGE
-from edge.preprocess import Preprocess
+from edge.inference.preprocess import Preprocess
 
 from . import world
 from .support import user_lines

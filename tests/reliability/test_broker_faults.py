@@ -5,7 +5,8 @@
   and tries again, exits 0 on SIGTERM, and its outbox keeps every record for later;
 - a proxy in front of a real Mosquitto that cuts every connection after a short time, many
   times: every record reaches the broker in the end, in order, none lost. Delivery is QoS 1,
-  at least once (edge.publishers.mqtt), so repeats are allowed and dropped by (camera, seq).
+  at least once (edge.publishers.mqtt.publisher), so repeats are allowed and dropped by
+  (camera, seq).
 """
 
 from __future__ import annotations

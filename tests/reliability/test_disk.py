@@ -27,7 +27,7 @@ import pytest
 
 from edge import daemon
 from edge.cli import main
-from edge.publishers.outbox import Outbox
+from edge.publishers.mqtt.outbox import Outbox
 
 from ..mqtt.support import Mosquitto, Receiver, write_config
 from .support import check_results, fill, tmpfs, wait_for

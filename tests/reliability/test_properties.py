@@ -21,10 +21,6 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from edge import demo
-from edge.anomaly import AnomalyDetector
-from edge.bundle import load_bundle, sha256_bytes
-from edge.classify import Classifier
-from edge.colors import ColorTracker, dominant_colors, downsample
 from edge.config import (
     DEFAULT_TOML,
     Config,
@@ -37,8 +33,12 @@ from edge.config import (
 )
 from edge.errors import ConfigError, ModelError
 from edge.frames import Frame
+from edge.inference.anomaly import AnomalyDetector
+from edge.inference.bundle import load_bundle, sha256_bytes
+from edge.inference.classify import Classifier
+from edge.inference.colors import ColorTracker, dominant_colors, downsample
 from edge.pipeline import Pipeline, Stages
-from edge.results import RecordError, ResultRecord
+from edge.records import RecordError, ResultRecord
 
 from .support import VALIDATOR
 

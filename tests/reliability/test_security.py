@@ -25,13 +25,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from edge import demo, runtime
-from edge.bundle import load_bundle
-from edge.classify import Classifier
+from edge import demo
 from edge.cli import main
 from edge.config import load_config
 from edge.errors import EX_CONFIG, BundleError, ConfigError, ModelError
 from edge.images import load_rgb
+from edge.inference import runtime
+from edge.inference.bundle import load_bundle
+from edge.inference.classify import Classifier
 
 from ..mqtt.support import Mosquitto, Receiver
 from .support import check_results, user_lines
@@ -401,7 +402,8 @@ class InterpreterSpy:
 
 @pytest.fixture
 def interpreter_spy(monkeypatch: pytest.MonkeyPatch) -> InterpreterSpy:
-    """Every interpreter the runtime makes goes through the spy (edge.runtime is the one place
+    """Every interpreter the runtime makes goes through the spy (edge.inference.runtime, the one
+    place
     that creates interpreters)."""
     chosen = runtime.backend()
     spy = InterpreterSpy(chosen.interpreter_class)

@@ -17,8 +17,8 @@ import numpy as np
 from PIL import Image
 
 from edge import demo
-from edge.bundle import sha256_bytes
-from edge.preprocess import Preprocess
+from edge.inference.bundle import sha256_bytes
+from edge.inference.preprocess import Preprocess
 
 FRAME = demo.frames_dir() / "000_digit6.png"
 
@@ -243,6 +243,6 @@ def _classifier(outputs: int) -> dict[str, Any]:
 
 
 def _write(path: Path, model: bytes, meta: dict[str, Any]) -> None:
-    from edge.bundle import write_bundle
+    from edge.inference.bundle import write_bundle
 
     write_bundle(path, model, meta)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from edge.commands.service import install
 from edge.config import load_config
 from edge.errors import EdgeError
-from edge.install import install
 
 
 def test_install_puts_the_unit_and_the_config_in_place(tmp_path: Path) -> None:

@@ -18,8 +18,8 @@ import pytest
 
 from edge.errors import PublishError
 from edge.publishers.files import FilesPublisher, last_seq, remove_old_files
-from edge.publishers.filestore import camera_dir
-from edge.results import RecordError, ResultRecord, schema
+from edge.records import RecordError, ResultRecord, schema
+from edge.records.files import camera_dir
 
 VALIDATOR = jsonschema.Draft202012Validator(schema())
 NOON = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc).timestamp()
@@ -246,7 +246,7 @@ DISK_FULL = textwrap.dedent(
     from pathlib import Path
     from edge.errors import PublishError
     from edge.publishers.files import FilesPublisher
-    from edge.results import ResultRecord
+    from edge.records import ResultRecord
 
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
     template = json.loads(sys.argv[2])

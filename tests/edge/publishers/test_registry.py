@@ -10,7 +10,7 @@ from edge.errors import ConfigError, PublishError
 from edge.publishers import PUBLISHERS, Publisher, create_publisher
 from edge.publishers.files import FilesPublisher
 from edge.publishers.memory import MemoryPublisher
-from edge.results import ResultRecord
+from edge.records import ResultRecord
 
 RECORD = ResultRecord.create(
     device="pi",

@@ -1,0 +1,138 @@
+"""``edge tail``: result records as short lines for a terminal, from the files or a broker.
+
+    13:05:07.123 front #42  cat (0.91) dog (0.05)  anomaly 0.0123/0.031 ok  ■#3a5f8c 41%  12.3 ms
+
+The time is the capture time in UTC, as in the records; with ``color`` the squares are drawn
+in their colors with 24-bit ANSI escapes (for a terminal that is a TTY).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from edge.errors import UsageError
+from edge.records.files import RecordFollower, last_records
+from edge.records.record import ResultRecord
+
+if TYPE_CHECKING:
+    import threading
+
+    from edge.config import MqttOutput
+    from edge.records.record import AnomalyResult, ColorShare
+
+LATEST_WAIT_S = 1.0  # without follow: how long to wait for more retained records
+
+TOP_SHOWN = 2
+SWATCH = "■"
+RESET = "\x1b[0m"
+RED = "\x1b[1;31m"
+
+
+def format_record(record: ResultRecord, *, color: bool = False) -> str:
+    """One short line: time, camera, seq, top labels, anomaly, colors, total milliseconds."""
+    parts = [f"{record.ts[11:23]} {record.camera} #{record.seq}"]
+    if record.classification is not None:
+        top = record.classification.top[:TOP_SHOWN]
+        parts.append(" ".join(f"{item.label} ({item.score:.2f})" for item in top))
+    if record.anomaly is not None:
+        parts.append(_anomaly(record.anomaly, color))
+    parts.append(" ".join(_color(share, color) for share in record.colors))
+    parts.append(f"{record.timing_ms.total:.1f} ms")
+    return "  ".join(parts)
+
+
+def _anomaly(anomaly: AnomalyResult, color: bool) -> str:
+    verdict = "ANOMALY" if anomaly.is_anomaly else "ok"
+    if color and anomaly.is_anomaly:
+        verdict = f"{RED}{verdict}{RESET}"
+    return f"anomaly {anomaly.score:.3g}/{anomaly.threshold:.3g} {verdict}"
+
+
+def _color(share: ColorShare, color: bool) -> str:
+    red, green, blue = share.rgb
+    swatch = f"\x1b[38;2;{red};{green};{blue}m{SWATCH}{RESET}" if color else SWATCH
+    return f"{swatch}{share.hex} {share.fraction * 100:.0f}%"
+
+
+def _write_line(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def tail_files(
+    out_dir: str | Path,
+    camera: str | None = None,
+    *,
+    follow: bool = True,
+    json: bool = False,
+    lines: int = 10,
+    color: bool = False,
+    write: Callable[[str], object] = _write_line,
+    poll: float = 0.5,
+    stop: threading.Event | None = None,
+) -> int:
+    """Write the newest ``lines`` records of a results directory, then (``follow``) new ones
+    as they are written, until ``stop`` is set or the caller interrupts; returns how many.
+
+    Each record is one ``write(line)``: ``format_record`` or, with ``json``, its JSON.
+    """
+    if not Path(out_dir).is_dir():
+        raise UsageError(f"{out_dir}: not a directory; give the daemon's results directory")
+    follower = RecordFollower(out_dir, camera) if follow else None  # first, so none is missed
+    shown = last_records(out_dir, camera, lines) if lines > 0 else []
+    for record in shown:
+        write(_line(record, json, color))
+    if follower is None:
+        return len(shown)
+    seen, count = {_identity(record) for record in shown}, len(shown)
+    for record in follower.records(poll, stop):
+        if _identity(record) not in seen:
+            write(_line(record, json, color))
+            count += 1
+    return count
+
+
+def _line(record: ResultRecord, json: bool, color: bool) -> str:
+    return record.to_json() if json else format_record(record, color=color)
+
+
+def _identity(record: ResultRecord) -> tuple[str, int, float]:
+    return record.camera, record.seq, record.timestamp
+
+
+def tail_mqtt(
+    url: str | None,
+    *,
+    settings: MqttOutput | None = None,
+    device: str = "+",
+    camera: str = "+",
+    json: bool = False,
+    latest: bool = True,
+    follow: bool = True,
+    color: bool = False,
+    write: Callable[[str], object] = _write_line,
+    stop: threading.Event | None = None,
+) -> int:
+    """Write the records a broker carries, one ``write(line)`` each, until ``stop`` is set or
+    the caller interrupts; returns how many. ``latest`` starts with each camera's retained
+    newest record; without ``follow`` only those are written. ``settings`` (an
+    ``[outputs.mqtt]`` section) gives the URL, prefix, credentials and TLS when wanted."""
+    from edge.records.mqtt import subscribe_records
+
+    records = subscribe_records(
+        url,
+        device=device,
+        camera=camera,
+        latest=latest or not follow,
+        settings=settings,
+        stop=stop,
+        idle_timeout=None if follow else LATEST_WAIT_S,
+    )
+    count = 0
+    for record in records:
+        write(_line(record, json, color))
+        count += 1
+    return count

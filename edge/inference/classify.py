@@ -1,0 +1,150 @@
+"""Classification with an int8 model bundle: top-k labels with real probabilities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from edge.errors import BundleError, ModelError
+from edge.inference.bundle import Bundle, load_bundle
+from edge.inference.model import TFLiteModel
+
+SIGMOID_LABELS = ("no", "yes")
+FEW_LABELS = 64  # up to this many, sorting all scores is quicker than selecting the best first
+
+
+@dataclass(frozen=True)
+class Label:
+    label: str
+    score: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "score": round(self.score, 6)}
+
+
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The top labels of one frame; ``label`` is the decision: the top label, or "unknown"
+    when its score is below the confidence threshold."""
+
+    model: str
+    top: tuple[Label, ...]
+    label: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"model": self.model, "top": [t.as_dict() for t in self.top]}
+        if self.label is not None:
+            data["label"] = self.label
+        return data
+
+
+def decide(model: str, top: tuple[Label, ...], threshold: float) -> Classification:
+    """A classification whose label is the top one, or "unknown" below ``threshold``."""
+    label = top[0].label if top and top[0].score >= threshold else UNKNOWN
+    return Classification(model, top, label)
+
+
+def softmax(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    e = np.exp(x - np.max(x))
+    probabilities: npt.NDArray[np.float32] = (e / e.sum()).astype(np.float32)
+    return probabilities
+
+
+def to_probabilities(values: npt.NDArray[np.float32], activation: str) -> npt.NDArray[np.float32]:
+    """The model's output as probabilities over its labels.
+
+    softmax outputs already are; logits get a softmax; a single sigmoid output p becomes
+    [1 - p, p] for the two labels (negative, positive).
+    """
+    flat = values.reshape(-1).astype(np.float32, copy=False)
+    if activation == "logits":
+        return softmax(flat)
+    if activation == "sigmoid":
+        p = float(np.clip(flat[0], 0.0, 1.0))
+        return np.array([1.0 - p, p], dtype=np.float32)
+    clipped: npt.NDArray[np.float32] = np.clip(flat, 0.0, 1.0)
+    return clipped
+
+
+def select_top(
+    probabilities: npt.NDArray[np.float32], labels: tuple[str, ...], k: int
+) -> tuple[Label, ...]:
+    """The k most probable labels, best first; equal scores keep the labels' order."""
+    if k < 1:
+        raise ValueError(f"top_k must be at least 1, got {k}")
+    k = min(k, len(labels))
+    values = probabilities.tolist()
+    many = len(values) > FEW_LABELS
+    candidates = _best_indices(probabilities, k) if many else range(len(values))
+    order = sorted(candidates, key=lambda i: -values[i])[:k]  # stable
+    return tuple(Label(labels[i], values[i]) for i in order)
+
+
+def _best_indices(probabilities: npt.NDArray[np.float32], k: int) -> list[int]:
+    """The indices of the k largest values in label order (ties: the first labels), found in
+    linear time so that only these k are sorted."""
+    cut = len(probabilities) - k
+    kth = np.partition(probabilities, cut)[cut]
+    above = np.flatnonzero(probabilities > kth).tolist()
+    ties = np.flatnonzero(probabilities == kth)[: k - len(above)].tolist()
+    return sorted(above + ties)
+
+
+def open_model(bundle: Bundle, num_threads: int = 1) -> TFLiteModel:
+    """The bundle's model in an interpreter; every ModelError names the bundle's file."""
+    try:
+        return TFLiteModel.from_bundle(bundle, num_threads)
+    except BundleError:
+        raise  # names the file already
+    except ModelError as exc:
+        raise ModelError(f"{bundle.path}: {exc}") from exc
+
+
+class Classifier:
+    """An int8 classifier bundle ready to classify RGB uint8 frames."""
+
+    def __init__(self, bundle: Bundle, num_threads: int = 1) -> None:
+        if bundle.kind != "classifier":
+            raise ModelError(f"{bundle.path}: is an {bundle.kind} bundle, not a classifier")
+        self.bundle = bundle
+        self.model = open_model(bundle, num_threads)
+        self.labels = self._labels()
+        self._scores = np.empty(self.model.output.shape[1:], np.float32)  # reused per frame
+
+    def _labels(self) -> tuple[str, ...]:
+        outputs = int(np.prod(self.model.output.shape[1:]))
+        if self.bundle.output_activation == "sigmoid":
+            if outputs != 1:
+                raise BundleError(
+                    f"{self.bundle.path}: a sigmoid classifier has 1 output, not {outputs}"
+                )
+            return self.bundle.labels or SIGMOID_LABELS
+        if len(self.bundle.labels) != outputs:
+            raise BundleError(
+                f"{self.bundle.path}: {len(self.bundle.labels)} labels for {outputs} outputs; "
+                "give one label per output"
+            )
+        return self.bundle.labels
+
+    @classmethod
+    def from_bundle(cls, path: str | Path, num_threads: int = 1) -> Classifier:
+        return cls(load_bundle(path), num_threads)
+
+    @property
+    def name(self) -> str:
+        return self.bundle.name
+
+    def probabilities(self, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+        """The probabilities of the labels for one frame (a new array)."""
+        scores = self.model.run(rgb, out=self._scores)
+        return to_probabilities(scores, self.bundle.output_activation)
+
+    def classify(self, rgb: npt.NDArray[np.uint8], top_k: int = 5) -> Classification:
+        return Classification(self.name, select_top(self.probabilities(rgb), self.labels, top_k))

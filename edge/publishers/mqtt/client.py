@@ -1,0 +1,317 @@
+"""The boundary to paho-mqtt 2.x: one client kept connected by one thread, with backoff.
+
+``Session`` owns a paho client and a thread that connects, runs paho's network loop until the
+connection ends, waits (exponential backoff with jitter, reset once a connection has held) and
+connects again, for as long as the session runs. Every failure (refused, unreachable, TLS,
+wrong password) is logged as one clear line, the same failure at most once a minute, and is
+retried: a broker that is away or misconfigured never stops the daemon.
+
+paho's callbacks (on paho's thread) become calls on a ``Listener`` with plain Python values.
+paho errors are translated here: ConfigError for settings it rejects (TLS files),
+PublishError for a message it cannot take.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import socket
+import ssl
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Protocol
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
+
+from edge.errors import ConfigError, PublishError
+
+if TYPE_CHECKING:
+    from paho.mqtt.properties import Properties
+    from paho.mqtt.reasoncodes import ReasonCode
+
+    from edge.publishers.mqtt.settings import Broker
+
+logger = logging.getLogger(__name__)
+paho_logger = logging.getLogger(f"{__name__}.paho")
+
+STABLE_S = 10.0  # a connection that held this long resets the backoff
+REPEAT_LOG_S = 60.0  # the same connection problem is logged at most this often
+AUTH_CODES = frozenset({134, 135, 140})  # bad user name or password, not authorized, bad auth
+PASSWORD_HINT = (
+    "check outputs.mqtt.username and the password (password_file, password_env or "
+    "password_credential)"
+)
+HINTS = {
+    132: 'the broker does not speak this MQTT version: set outputs.mqtt.protocol = "3.1.1"',
+    133: "the broker rejects the client id: set outputs.mqtt.client_id",
+    138: "this client is banned by the broker",
+    142: "another client connected with the same client id: give each daemon its own",
+}
+
+
+class Listener(Protocol):
+    """What a Session reports; called on the session's network thread."""
+
+    def on_connected(self) -> None: ...
+
+    def on_disconnected(self, reason: str) -> None: ...
+
+    def on_acknowledged(self, mid: int, ok: bool, reason: str) -> None: ...
+
+    def on_message(self, topic: str, payload: bytes, retain: bool) -> None: ...
+
+
+class Backoff:
+    """Exponential delays from ``low`` to ``high`` seconds, each with up to 25% jitter off."""
+
+    def __init__(self, low: float, high: float) -> None:
+        self.low, self.high = low, max(low, high)
+        self._next = low
+
+    def next(self) -> float:
+        delay = self._next
+        self._next = min(self.high, self._next * 2)
+        return delay * random.uniform(0.75, 1.0)
+
+    def reset(self) -> None:
+        self._next = self.low
+
+
+class Session:
+    """A paho client that a thread keeps connected until ``stop()``."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        listener: Listener,
+        will: tuple[str, bytes] | None = None,
+        inflight: int = 20,
+    ) -> None:
+        self.broker = broker
+        self.listener = listener
+        self.client = new_client(broker, will)
+        self.client.max_inflight_messages_set(inflight)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_publish = self._on_publish
+        self.client.on_message = self._on_message
+        self.connected = threading.Event()
+        self.away = threading.Event()  # the last attempt failed or the connection was lost
+        self.last_failure: str | None = None
+        self.failures = 0
+        self.connections = 0
+        self._stopping = threading.Event()
+        self._backoff = Backoff(broker.reconnect_min, broker.reconnect_max)
+        self._logged: tuple[str, float] = ("", 0.0)
+        self._thread = threading.Thread(target=self._run, name="mqtt-network", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Disconnect cleanly (no last will) and end the thread."""
+        self._stopping.set()
+        self.client.disconnect()  # also ends a loop still waiting for the broker's answer
+        self._thread.join(timeout)
+
+    def publish(self, topic: str, payload: bytes, qos: int, retain: bool = False) -> int:
+        """Hand a message to paho (sent now, or when connected again); its message id."""
+        try:
+            info = self.client.publish(topic, payload, qos=qos, retain=retain)
+        except (ValueError, TypeError) as exc:
+            raise PublishError(f"cannot publish to {topic!r}: {exc}") from exc
+        if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
+            raise PublishError(f"cannot publish to {topic!r}: {paho.error_string(info.rc)}")
+        return int(info.mid)
+
+    def subscribe(self, topic: str, qos: int = 1) -> None:
+        self.client.subscribe(topic, qos)
+
+    # -- the network thread -------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._connect_and_loop()
+            except Exception:  # the boundary: this thread must outlive any surprise
+                logger.exception("%s: unexpected error in the MQTT client", self.broker.url)
+            if not self._stopping.is_set():
+                self._stopping.wait(self._backoff.next())
+
+    def _connect_and_loop(self) -> None:
+        if self._stopping.is_set():
+            return
+        try:
+            self.client.connect(
+                self.broker.address.host, self.broker.address.port, self.broker.keepalive
+            )
+        except OSError as exc:  # refused, unreachable, name unknown, TLS handshake
+            self._failed(f"cannot connect: {describe_os_error(exc)}")
+            return
+        started, failures, connections = time.monotonic(), self.failures, self.connections
+        rc = self.client.loop_forever(retry_first_connection=False)
+        self.connected.clear()
+        if connections == self.connections and failures == self.failures:
+            if not self._stopping.is_set():  # closed before any CONNACK: not an MQTT broker?
+                self._failed(f"no MQTT answer ({paho.error_string(rc)})")
+        elif time.monotonic() - started >= STABLE_S:
+            self._backoff.reset()
+
+    def _failed(self, problem: str) -> None:
+        self.away.set()
+        self.failures += 1
+        self.last_failure = problem
+        message = f"{self.broker.url}: {problem} (retrying with backoff)"
+        now = time.monotonic()
+        last, when = self._logged
+        if message != last or now - when >= REPEAT_LOG_S:
+            self._logged = (message, now)
+            logger.error("%s", message)
+
+    # -- paho's callbacks (VERSION2) ------------------------------------------------------
+
+    def _on_connect(
+        self,
+        client: paho.Client,
+        userdata: Any,
+        flags: paho.ConnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        if reason.is_failure:
+            self._failed(f"the broker refused the connection: {refusal(reason)}")
+            return
+        if self._stopping.is_set():
+            client.disconnect()
+            return
+        self.last_failure = None
+        self.connections += 1
+        self.away.clear()
+        self._logged = ("", 0.0)
+        logger.info("%s: connected as %s", self.broker.url, self.broker.client_id)
+        self.connected.set()
+        self.listener.on_connected()
+
+    def _on_disconnect(
+        self,
+        client: paho.Client,
+        userdata: Any,
+        flags: paho.DisconnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        was_connected = self.connected.is_set()
+        self.connected.clear()
+        if not was_connected:
+            return
+        self.away.set()
+        text = refusal(reason) if reason.is_failure else "disconnected"
+        if not self._stopping.is_set():
+            logger.warning("%s: connection lost (%s); reconnecting", self.broker.url, text)
+        self.listener.on_disconnected(text)
+
+    def _on_publish(
+        self,
+        client: paho.Client,
+        userdata: Any,
+        mid: int,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        self.listener.on_acknowledged(mid, not reason.is_failure, str(reason))
+
+    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        self.listener.on_message(message.topic, bytes(message.payload), bool(message.retain))
+
+
+def _paho_log(client: paho.Client, userdata: Any, level: int, text: str) -> None:
+    """paho's own messages in our log: an exception in a callback (a bug) as an error; socket
+    troubles only at debug level, since the session reports each failure once, clearly."""
+    if text.startswith("Caught exception"):
+        paho_logger.error("%s", text)
+    elif level == paho.MQTT_LOG_WARNING:
+        paho_logger.warning("%s", text)
+    else:
+        paho_logger.debug("%s", text)
+
+
+def refusal(reason: ReasonCode) -> str:
+    """A broker's reason code as words, with what to do about the common ones."""
+    value = int(reason.value)
+    if value in AUTH_CODES:
+        return f"{reason} ({PASSWORD_HINT})"
+    hint = HINTS.get(value)
+    return f"{reason} ({hint})" if hint else str(reason)
+
+
+def describe_os_error(exc: OSError) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"the broker's certificate is not trusted ({exc.verify_message}); check tls_ca"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS failed ({exc.reason or exc}); does the broker speak TLS on this port?"
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+class _Client(paho.Client):
+    """paho's client, closing the TLS socket when the handshake fails (paho 2.x leaves it
+    open, one descriptor per failed attempt until the garbage collector finds it).
+
+    Host names are checked by the SSL context itself (``tls_context``), so paho's own check
+    after the handshake is not needed."""
+
+    def _ssl_wrap_socket(self, tcp_sock: socket.socket) -> ssl.SSLSocket:
+        context = self._ssl_context
+        if context is None:  # paho calls this only with TLS configured
+            raise ConfigError("TLS was asked for without a TLS context")
+        ssl_sock = context.wrap_socket(
+            tcp_sock, server_hostname=self._host, do_handshake_on_connect=False
+        )
+        try:
+            ssl_sock.settimeout(self._connect_timeout)
+            ssl_sock.do_handshake()
+        except BaseException:
+            ssl_sock.close()
+            raise
+        return ssl_sock
+
+
+def new_client(broker: Broker, will: tuple[str, bytes] | None = None) -> paho.Client:
+    """A configured paho client (not connected): protocol, identity, credentials, TLS, will."""
+    v5 = broker.protocol == "5"
+    client = _Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=broker.client_id,
+        clean_session=None if v5 else True,
+        protocol=MQTTProtocolVersion.MQTTv5 if v5 else MQTTProtocolVersion.MQTTv311,
+        reconnect_on_failure=False,
+    )
+    client.on_log = _paho_log
+    client.suppress_exceptions = True
+    if broker.username:
+        client.username_pw_set(broker.username, broker.password)
+    if broker.address.tls:
+        client.tls_set_context(tls_context(broker))
+        client.tls_insecure_set(broker.tls_insecure)
+    if will is not None:
+        client.will_set(will[0], will[1], qos=1, retain=True)
+    return client
+
+
+def tls_context(broker: Broker) -> ssl.SSLContext:
+    """A client TLS context: the CA file (or the system's CAs), the client certificate."""
+    try:
+        context = ssl.create_default_context(cafile=broker.tls_ca or None)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"outputs.mqtt.tls_ca: cannot load {broker.tls_ca} ({exc})") from exc
+    if broker.tls_cert:
+        try:
+            context.load_cert_chain(broker.tls_cert, broker.tls_key or None)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"outputs.mqtt.tls_cert: cannot load {broker.tls_cert} with its key "
+                f"{broker.tls_key} ({exc})"
+            ) from exc
+    if broker.tls_insecure:
+        context.check_hostname = False
+    return context

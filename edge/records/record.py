@@ -1,0 +1,231 @@
+"""The result record: one per processed frame, the contract every reader relies on.
+
+A record is JSON (UTF-8; one object per MQTT message and per line of the JSONL files). Its JSON
+Schema ships as ``edge/records/result.schema.json``; ``schema()`` loads it.
+
+    ResultRecord
+    ├── schema          1
+    ├── device, camera  1 to 64 letters, digits, _ . - starting with a letter or digit
+    ├── seq             integer >= 0, strictly increasing per camera
+    ├── ts              capture time, ISO 8601 UTC with milliseconds: 2026-11-24T13:05:07.123Z
+    ├── frame           FrameSize      {"width", "height"}
+    ├── colors          ColorShare     [{"hex", "rgb", "fraction"}, ...] largest first, sum 1
+    ├── classification  Classified     {"model", "top": [LabelScore {"label", "score"}]} or null
+    ├── anomaly         AnomalyResult  {"model", "score", "threshold", "is_anomaly"} or null
+    ├── timing_ms       Timing         {"capture", "colors", "classify", "anomaly", "total"}
+    │                                  milliseconds; classify/anomaly are null when not run
+    └── ...             extra top-level keys (e.g. "status"); they never change the above
+
+Bad data raises ``RecordError`` (a ``ValueError``) whose message starts with the key path,
+e.g. ``colors[1].fraction: expected a number in [0, 1], got 1.5``.
+
+The readers live beside it: ``edge.records.files`` and ``edge.records.mqtt``; ``edge.records``
+gathers the public names.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+from edge.records.parts import (
+    EPOCH,
+    MAX_TIMESTAMP,
+    NAME_PATTERN,
+    REQUIRED_KEYS,
+    SCHEMA_VERSION,
+    TS_HINT,
+    TS_PATTERN,
+    AnomalyResult,
+    Check,
+    Classified,
+    ColorShare,
+    FrameSize,
+    LabelScore,
+    PartLike,
+    RecordError,
+    SupportsAsDict,
+    Timing,
+    _apply,
+    _colors,
+    _extra,
+    _integer,
+    _mapping,
+    _name,
+    _number,
+    _optional,
+    _plain,
+    _show,
+    check_name,
+)  # fmt: skip
+
+__all__ = [
+    "NAME_PATTERN", "AnomalyResult", "Classified", "ColorShare", "FrameSize", "LabelScore",
+    "RecordError", "ResultRecord", "SupportsAsDict", "Timing", "check_name", "format_ts",
+    "parse_ts", "schema",
+]  # fmt: skip
+
+# --- time -----------------------------------------------------------------------------------
+
+
+def format_ts(timestamp: float) -> str:
+    """Seconds since the epoch as ISO 8601 UTC with milliseconds: 2026-11-24T13:05:07.123Z."""
+    seconds, millis = divmod(round(timestamp * 1000), 1000)
+    moment = EPOCH.replace(tzinfo=None) + timedelta(seconds=seconds)
+    return f"{moment.isoformat(timespec='seconds')}.{millis:03d}Z"
+
+
+def parse_ts(text: object) -> float:
+    """The epoch seconds of a ``ts`` string (the inverse of ``format_ts``)."""
+    match = TS_PATTERN.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        raise RecordError("ts", f"expected {TS_HINT}, got {_show(text)}")
+    year, month, day, hour, minute, second, millis = (int(group) for group in match.groups())
+    try:
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+    except ValueError as exc:
+        raise RecordError("ts", f"expected a real date and time, got {text!r} ({exc})") from None
+    return ((moment - EPOCH) // timedelta(seconds=1) * 1000 + millis) / 1000
+
+
+def _timestamp(value: object) -> float:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise RecordError("", "expected an aware datetime (with tzinfo), got a naive one")
+        value = value.timestamp()
+    number = _number(value)
+    if number > MAX_TIMESTAMP:
+        raise RecordError(
+            "", f"expected seconds since the epoch before the year 10000, got {number!r}"
+        )
+    return round(number * 1000) / 1000  # to the millisecond, as serialised
+
+
+# --- the record -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResultRecord:
+    """One processed frame's results; checked on construction, immutable.
+
+    ``timestamp`` is the capture time in seconds since the epoch, kept to the millisecond;
+    ``ts`` is its ISO 8601 form. ``create()`` builds one from the pipeline's objects.
+    """
+
+    SCHEMA: ClassVar[int] = SCHEMA_VERSION
+    CHECKS: ClassVar[tuple[tuple[str, Check], ...]] = (
+        ("device", _name), ("camera", _name), ("seq", _integer), ("timestamp", _timestamp),
+        ("frame", FrameSize.coerce), ("colors", _colors),
+        ("classification", _optional(Classified)), ("anomaly", _optional(AnomalyResult)),
+        ("timing_ms", Timing.coerce),
+    )  # fmt: skip
+    device: str
+    camera: str
+    seq: int
+    timestamp: float
+    frame: FrameSize
+    colors: tuple[ColorShare, ...]
+    classification: Classified | None
+    anomaly: AnomalyResult | None
+    timing_ms: Timing
+    extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+
+    def __post_init__(self) -> None:
+        _apply(self, self.CHECKS)
+        object.__setattr__(self, "extra", _extra(self.extra))  # top-level keys: no path prefix
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        device: str,
+        camera: str,
+        seq: int,
+        timestamp: float | datetime,
+        frame: PartLike,
+        colors: Iterable[PartLike],
+        timing_ms: PartLike,
+        classification: PartLike | None = None,
+        anomaly: PartLike | None = None,
+        **extra: Any,
+    ) -> ResultRecord:
+        """A record from the pipeline's objects (anything with ``as_dict()``) or plain dicts;
+        keyword arguments beyond the required keys become extra keys."""
+        parts = (frame, tuple(colors), classification, anomaly, timing_ms, extra)
+        build: Any = cls
+        record: ResultRecord = build(device, camera, seq, timestamp, *parts)
+        return record
+
+    @property
+    def ts(self) -> str:
+        return format_ts(self.timestamp)
+
+    @property
+    def time(self) -> datetime:
+        """The capture time as an aware UTC datetime."""
+        return EPOCH + timedelta(milliseconds=round(self.timestamp * 1000))
+
+    def as_dict(self) -> dict[str, Any]:
+        record: dict[str, Any] = {"schema": self.SCHEMA, "device": self.device}
+        record.update(camera=self.camera, seq=self.seq, ts=self.ts)
+        for key in ("frame", "colors", "classification", "anomaly", "timing_ms"):
+            record[key] = _plain(getattr(self, key))
+        record.update(_plain(self.extra))
+        return record
+
+    def to_json(self) -> str:
+        """Compact one-line JSON (no NaN); encode it as UTF-8 to write or send it."""
+        return json.dumps(
+            self.as_dict(), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        )
+
+    @classmethod
+    def from_dict(cls, data: object) -> ResultRecord:
+        """A record from its dict form, checked; raises RecordError naming the key path."""
+        data = _mapping(data)
+        for key in REQUIRED_KEYS:
+            if key not in data:
+                raise RecordError(key, "missing (a required key)")
+        version = data["schema"]
+        if isinstance(version, bool) or version != SCHEMA_VERSION:
+            raise RecordError("schema", f"expected {SCHEMA_VERSION}, got {_show(version)}")
+        fields = {key: data[key] for key in REQUIRED_KEYS if key not in ("schema", "ts")}
+        extra = {key: value for key, value in data.items() if key not in REQUIRED_KEYS}
+        build: Any = cls
+        record: ResultRecord = build(**fields, timestamp=parse_ts(data["ts"]), extra=extra)
+        return record
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> ResultRecord:
+        """A record from JSON text; raises RecordError for bad JSON or a bad record."""
+        try:
+            decoded = text.decode("utf-8") if isinstance(text, (bytes, bytearray)) else text
+            data = json.loads(decoded, parse_constant=_reject_constant)
+        except UnicodeDecodeError as exc:
+            raise RecordError("", f"not UTF-8 text ({exc})") from None
+        except json.JSONDecodeError as exc:
+            raise RecordError("", f"not valid JSON ({exc})") from None
+        except RecursionError:
+            raise RecordError("", "not a result record (JSON nested too deeply)") from None
+        return cls.from_dict(data)
+
+
+def _reject_constant(name: str) -> Any:
+    raise RecordError("", f"not valid JSON ({name} is not a JSON number)")
+
+
+@cache
+def _schema_text() -> str:
+    return resources.files("edge.records").joinpath("result.schema.json").read_text("utf-8")
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a result record, a fresh copy per call."""
+    loaded: dict[str, Any] = json.loads(_schema_text())
+    return loaded
