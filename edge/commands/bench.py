@@ -34,11 +34,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from edge.commands.args import positive_int
-from edge.errors import SourceError
+from edge.errors import SourceError, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from edge.frames import Frame
     from edge.pipeline import Pipeline
     from edge.sources import FrameSource
@@ -132,27 +130,18 @@ def _bare_invoke(pipeline: Pipeline) -> float:
 # -- the parts -----------------------------------------------------------------------------
 
 
-def _bundle_path(spec: str, demo_path: Callable[[], Path]) -> Path:
-    return demo_path() if spec == DEMO else Path(spec).expanduser()
-
-
 def make_pipeline(model: str, anomaly: str | None, threads: int) -> Pipeline:
     """The daemon's stages for one camera with these bundles ("demo" for the shipped ones)."""
-    from edge import demo
+    from edge.camera import build_stages
     from edge.config import CameraConfig
-    from edge.inference.anomaly import AnomalyDetector
-    from edge.inference.classify import Classifier
-    from edge.inference.colors import ColorTracker
-    from edge.pipeline import Pipeline, Stages
+    from edge.pipeline import Pipeline
 
-    camera = CameraConfig(name="bench", num_threads=threads)
-    classifier = Classifier.from_bundle(_bundle_path(model, demo.classifier_path), threads)
-    detector = None
-    if anomaly:
-        path = _bundle_path(anomaly, demo.autoencoder_path)
-        detector = AnomalyDetector.from_bundle(path, threads)
-    tracker = ColorTracker(k=camera.colors.k, size=camera.colors.size)
-    stages = Stages(camera, tracker, classifier, detector)
+    if not model:
+        raise UsageError("--model needs a classifier bundle (.tflite) or 'demo'")
+    camera = CameraConfig(
+        name="bench", num_threads=threads, classifier=model, anomaly=anomaly or ""
+    )
+    stages = build_stages(camera)
     return Pipeline(platform.node() or "device", stages, itertools.count().__next__)
 
 

@@ -153,7 +153,7 @@ def check_config(path: Path | None) -> Iterator[Finding]:
 def check_models(config: Config) -> Iterator[Finding]:
     """Every configured bundle is there and its hash matches."""
     from edge import demo
-    from edge.daemon import resolve_model
+    from edge.camera import resolve_model
     from edge.inference.bundle import load_bundle
 
     for camera in config.cameras:

@@ -21,8 +21,9 @@ The sidecar says everything the device needs and nothing it must guess::
       "created": "2026-11-24T13:05:07Z"
     }
 
-:func:`load_bundle` checks the hash before any interpreter sees the model; :func:`verify_tensors`
-checks the interpreter's tensor details against the sidecar.
+:func:`load_bundle` checks the hash before any interpreter sees the model;
+``TFLiteModel.from_bundle`` (edge.inference.model) checks the interpreter's tensor details against
+the sidecar.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ from edge.records.record import NAME_PATTERN, RecordError, ResultRecord
 logger = logging.getLogger(__name__)
 
 SWEEP_INTERVAL = 3600.0  # seconds between retention checks within a day
-STALE_TEMPORARY_S = 60.0  # a latest.json temporary this old when a run starts: a crash's
+STALE_TEMPORARY_S = 60.0  # a latest.json temporary this old when a run starts is a crash's, removed
 FILE_MODE = 0o644
 APPEND_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
 

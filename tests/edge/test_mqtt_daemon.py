@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 from edge import demo
+from edge.camera import CameraWorker, DaemonControl
 from edge.config import parse_config
 from edge.control import Command, CommandError
-from edge.daemon import CameraWorker, DaemonControl, Outputs
+from edge.daemon import Outputs
 from edge.publishers.memory import MemoryPublisher
 
 Running = tuple[CameraWorker, DaemonControl, MemoryPublisher]

@@ -1,0 +1,227 @@
+"""One camera in the daemon: its source, its stages and the thread that runs its loop.
+
+``build_stages`` turns a camera's config into its stages (the models resolved and loaded), for
+the daemon and for ``edge bench`` alike. ``DaemonControl`` is the cameras as the MQTT publisher
+sees them: commands are queued and applied by the camera's own thread between two frames.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from edge import demo
+from edge.config import DEMO, CameraConfig, Config
+from edge.control import CameraInfo, Command, CommandError, Counters
+from edge.errors import EdgeError
+from edge.pipeline import FramePacer, Pipeline, Stages
+from edge.state import SeqCounter
+
+if TYPE_CHECKING:
+    from edge.daemon import Outputs
+    from edge.frames import Frame
+    from edge.inference.anomaly import AnomalyDetector
+    from edge.inference.classify import Classifier
+    from edge.sources import FrameSource
+
+logger = logging.getLogger(__name__)
+
+READ_TIMEOUT_S = 0.25
+PAUSED_POLL_S = 0.25
+
+
+def resolve_model(spec: str, demo_path: Callable[[], Path]) -> Path | None:
+    """A bundle path from a config value: a path, "demo", or "" for none."""
+    if not spec:
+        return None
+    return demo_path() if spec == DEMO else Path(spec).expanduser()
+
+
+class CameraWorker(threading.Thread):
+    """One camera: its source, its own interpreters, its loop."""
+
+    def __init__(
+        self,
+        config: Config,
+        camera: CameraConfig,
+        outputs: Outputs,
+        stop: threading.Event,
+        max_frames: int | None,
+    ) -> None:
+        super().__init__(name=f"camera-{camera.name}", daemon=True)
+        self.camera = camera
+        self.outputs = outputs
+        self.stop = stop
+        self.max_frames = max_frames
+        self.error: BaseException | None = None
+        self.finished = False
+        self.commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self.paused = threading.Event()
+        self.on_reloaded: Callable[[], None] = lambda: None
+        from edge.sources import ReconnectingSource, create_source
+
+        source = create_source(camera.source, camera=camera.name, **_source_options(camera))
+        self.source = ReconnectingSource(source, stall_timeout=camera.stall_timeout)
+        self.seq = SeqCounter(config.outputs.files.directory() / camera.name / ".seq")
+        self.pipeline = Pipeline(config.device, build_stages(camera), self.seq.next)
+
+    @property
+    def camera_name(self) -> str:
+        return self.camera.name
+
+    def progress(self) -> float:
+        stats = self.pipeline.stats
+        return max(stats.last_frame, stats.started)
+
+    def idle(self) -> bool:
+        return self.paused.is_set() or self.finished
+
+    def describe(self) -> str:
+        if self.paused.is_set():
+            return "paused"
+        if not self.source.online:
+            return f"offline ({self.source.last_error or 'opening'})"
+        return f"{self.pipeline.stats.fps():.1f} fps"
+
+    def info(self) -> CameraInfo:
+        """The camera as MQTT and Home Assistant describe it."""
+        stages = self.pipeline.stages
+        classifier, detector = stages.classifier, stages.detector
+        return CameraInfo(
+            self.camera.name,
+            labels=classifier.labels if classifier is not None else (),
+            classifier=classifier.name if classifier is not None else None,
+            anomaly=detector.name if detector is not None else None,
+        )
+
+    def run(self) -> None:
+        try:
+            self._loop()
+        except BaseException as exc:  # reported by the main thread
+            self.error = exc
+            self.stop.set()
+        finally:
+            self.finished = True
+            self.seq.close()
+
+    def _loop(self) -> None:
+        from edge.sources import EndOfStream
+
+        pacer = FramePacer(self.camera.fps, self.stop)
+        with self.source as source:
+            while pacer.wait():
+                self._apply_commands()
+                if self.paused.is_set():
+                    self.stop.wait(PAUSED_POLL_S)
+                    continue
+                try:
+                    frame, capture_ms = self._next_frame(source)
+                except EndOfStream:
+                    logger.info("%s: the source has ended", self.camera.name)
+                    return
+                if frame is None:
+                    return
+                self.outputs.publish(self.pipeline.process(frame, capture_ms))
+                if self.max_frames and self.pipeline.stats.processed >= self.max_frames:
+                    return
+
+    def _next_frame(self, source: FrameSource) -> tuple[Frame | None, float]:
+        """The next frame (None when asked to stop) and how long reading it took."""
+        while not self.stop.is_set():
+            start = time.perf_counter()
+            frame = source.read(timeout=READ_TIMEOUT_S)
+            if frame is not None:
+                return frame, (time.perf_counter() - start) * 1000.0
+        return None, 0.0
+
+    def _apply_commands(self) -> None:
+        while True:
+            try:
+                command = self.commands.get_nowait()
+            except queue.Empty:
+                return
+            self._apply(command)
+
+    def _apply(self, command: Command) -> None:
+        name = self.camera.name
+        if command.name == "pause":
+            self.paused.set()
+            logger.info("%s: paused", name)
+        elif command.name == "resume":
+            self.paused.clear()
+            logger.info("%s: resumed", name)
+        elif command.name == "confidence_threshold" and command.value is not None:
+            self.camera = self.camera.model_copy(update={"confidence_threshold": command.value})
+            self.pipeline.stages.camera = self.camera
+            logger.info("%s: confidence threshold now %g", name, command.value)
+        elif command.name == "reload":
+            self._reload()
+
+    def _reload(self) -> None:
+        try:
+            stages = build_stages(self.camera)
+        except EdgeError as exc:
+            logger.error("%s: reload failed, keeping the old models: %s", self.camera.name, exc)
+            return
+        self.pipeline.stages = stages
+        logger.info("%s: models reloaded", self.camera.name)
+        self.on_reloaded()
+
+
+class DaemonControl:
+    """The cameras as the MQTT publisher sees them (edge.control.Control)."""
+
+    def __init__(self, workers: Sequence[CameraWorker]) -> None:
+        self.workers = {worker.camera.name: worker for worker in workers}
+
+    def cameras(self) -> list[CameraInfo]:
+        return [worker.info() for worker in self.workers.values()]
+
+    def counters(self) -> dict[str, Counters]:
+        return {
+            name: Counters(
+                worker.pipeline.stats.processed, worker.source.dropped, worker.paused.is_set()
+            )
+            for name, worker in self.workers.items()
+        }
+
+    def apply(self, command: Command) -> None:
+        worker = self.workers.get(command.camera)
+        if worker is None:
+            cameras = ", ".join(sorted(self.workers))
+            raise CommandError(f"no camera named {command.camera!r}; cameras: {cameras}")
+        worker.commands.put(command)
+
+
+def _source_options(camera: CameraConfig) -> dict[str, float | None]:
+    """The demo frames play at the camera's frame-rate cap (0: as fast as they are read),
+    so ``--fps`` means the same for them as for a camera."""
+    from edge.sources import parse_spec
+
+    scheme, _ = parse_spec(camera.source)
+    return {"fps": camera.fps or None} if scheme == "demo" else {}
+
+
+def build_stages(camera: CameraConfig) -> Stages:
+    """The camera's stages: its color tracker and its models, resolved and loaded."""
+    from edge.inference.colors import ColorTracker
+
+    classifier: Classifier | None = None
+    detector: AnomalyDetector | None = None
+    classifier_path = resolve_model(camera.classifier, demo.classifier_path)
+    if classifier_path is not None:
+        from edge.inference.classify import Classifier
+
+        classifier = Classifier.from_bundle(classifier_path, camera.num_threads)
+    anomaly_path = resolve_model(camera.anomaly, demo.autoencoder_path)
+    if anomaly_path is not None:
+        from edge.inference.anomaly import AnomalyDetector
+
+        detector = AnomalyDetector.from_bundle(anomaly_path, camera.num_threads)
+    tracker = ColorTracker(k=camera.colors.k, size=camera.colors.size)
+    return Stages(camera, tracker, classifier, detector)
