@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from edge import __version__
-from edge.commands.args import positive_int
+from edge.commands.args import name, positive_int
 from edge.errors import EX_FAILURE, EX_USAGE, EdgeError, ImageError, UsageError
 
 logger = logging.getLogger("edge")
@@ -309,8 +309,8 @@ def _add_config_and_tail(sub: argparse._SubParsersAction[argparse.ArgumentParser
         help="take the broker, prefix, credentials and TLS files from this config's "
         "[outputs.mqtt] (--mqtt overrides its url)",
     )
-    p.add_argument("--device", help="only this device (with --mqtt)")
-    p.add_argument("--camera", help="only this camera")
+    p.add_argument("--device", type=name, help="only this device (with --mqtt)")
+    p.add_argument("--camera", type=name, help="only this camera")
     p.add_argument("--json", action="store_true", help="print the records as JSON lines")
     p.add_argument("--no-follow", action="store_true", help="print the latest records and exit")
     p.add_argument(

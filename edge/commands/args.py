@@ -14,3 +14,13 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def name(text: str) -> str:
+    """An argparse type: a device or camera name (safe in file paths and MQTT topics)."""
+    from edge.records.parts import RecordError, check_name
+
+    try:
+        return check_name(text)
+    except RecordError as exc:
+        raise argparse.ArgumentTypeError(exc.problem) from None

@@ -206,6 +206,8 @@ ROWS: list[Any] = [
     pytest.param(["tail", "--file", "{d}/emptydir", "--mqtt", "mqtt://b"], U, "not both",
                  id="tail-both"),
     pytest.param(["tail", "--mqtt", "ftp://u:x@b"], C, "is not an MQTT URL", id="tail-url"),
+    pytest.param(["tail", "--file", "{d}/emptydir", "--camera", "bad name"], U,
+                 "argument --camera: expected 1 to 64 letters", id="tail-camera-name"),
     pytest.param(["tail", "--config", "{d}/config/missing.toml"], C, "no such config file",
                  id="tail-config"),
     # -- the workstation: Keras files, calibration sets, training folders ------------------------
