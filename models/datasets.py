@@ -1,7 +1,8 @@
 """Image folders as float arrays, through exactly the preprocessing the device uses.
 
-Classifier folders hold one subfolder per label (labels are the sorted subfolder names);
-autoencoder folders hold any images. Unreadable images are named in the log, skipped and
+Classifier folders hold one subfolder per label (labels are the sorted subfolder names; hidden
+ones are left out, empty ones and those with fewer than ``FEW_IMAGES`` images are named in a
+warning); autoencoder folders hold any images. Unreadable images are named in the log, skipped and
 counted. :func:`write_digits_folder` writes scikit-learn's handwritten digits as such a folder.
 """
 
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 FloatArray = npt.NDArray[np.float32]
+FEW_IMAGES = 10  # a label with fewer images is named in a warning
 
 
 @dataclass(frozen=True)
@@ -76,10 +78,33 @@ def list_unlabeled(folder: str | Path) -> list[Path]:
     return paths
 
 
+def _warn_about_small_classes(root: Path, counts: dict[str, int]) -> None:
+    empty = [label for label, count in counts.items() if not count]
+    if empty:
+        logger.warning(
+            "%s: skipped %d empty label folder(s): %s", root, len(empty), ", ".join(empty)
+        )
+    tiny = {label: count for label, count in counts.items() if 0 < count < FEW_IMAGES}
+    if tiny:
+        listed = ", ".join(f"{label} ({count})" for label, count in tiny.items())
+        logger.warning(
+            "%s: few images in %s; a label needs %d or more to be learned well",
+            root,
+            listed,
+            FEW_IMAGES,
+        )
+
+
 def list_labeled(folder: str | Path) -> LabeledFiles:
     """The images in the label subfolders of ``folder``; loose top-level images are ignored."""
     root = _check_folder(folder)
-    labels = tuple(sorted(p.name for p in root.iterdir() if p.is_dir() and list_images(p)))
+    counts = {
+        p.name: len(list_images(p))
+        for p in sorted(root.iterdir())
+        if p.is_dir() and not p.name.startswith(".")
+    }
+    _warn_about_small_classes(root, counts)
+    labels = tuple(label for label, count in counts.items() if count)
     if not labels:
         raise ImageError(
             f"{root}: no label subfolders with images; put the images of each label in "

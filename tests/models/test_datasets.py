@@ -125,3 +125,21 @@ def test_the_digits_folder(digits: DigitsFolders) -> None:
     rgb = load_rgb(list_images(digits.train / "0")[0])
     assert rgb.shape == (32, 32, 3)
     assert rgb[0, 0].min() > 200
+
+
+def test_hidden_empty_and_tiny_label_folders(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    for index in range(12):
+        _image(tmp_path / "cat" / f"{index}.png")
+    _image(tmp_path / "dog" / "0.png")
+    _image(tmp_path / "dog" / "1.png")
+    _image(tmp_path / ".thumbs" / "0.png")
+    (tmp_path / "bird").mkdir()
+    with caplog.at_level(logging.WARNING):
+        files = list_labeled(tmp_path)
+    assert files.labels == ("cat", "dog")
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("empty label folder(s): bird" in message for message in messages)
+    assert any("few images in dog (2)" in message for message in messages)
+    assert not any("cat" in message or "thumbs" in message for message in messages)

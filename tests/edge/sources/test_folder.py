@@ -185,3 +185,26 @@ def test_demo_loops_its_folder_at_five_fps(three: Path, clock: Any) -> None:
 def test_demo_without_frames_says_so(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="demo frames are missing"):
         DemoSource(folder=tmp_path / "nothing").open()
+
+
+def test_an_image_too_large_to_decode_is_skipped_and_the_folder_goes_on(
+    tmp_path: Path, write_png: WritePng, caplog: pytest.LogCaptureFixture
+) -> None:
+    from edge.cli import main
+    from edge.records import read_records
+
+    from ..test_images import png_header_only
+
+    write_png(tmp_path / "shots" / "a.png", RED)
+    png_header_only(tmp_path / "shots" / "b.png", 20_000, 10_000)
+    write_png(tmp_path / "shots" / "c.png", BLUE)
+    with create_source(f"folder:{tmp_path / 'shots'}", camera="shelf") as source:
+        assert [pixel(f) for f in drain(source)] == [RED, BLUE]
+    assert any("b.png: 20000x10000 is 200 megapixels" in r.getMessage() for r in caplog.records)
+
+    out = tmp_path / "out"
+    argv = ["run", "--quiet", "--fps", "0", "--source", f"folder:{tmp_path / 'shots'}"]
+    assert main([*argv, "--out", str(out), "--max-frames", "5", "--classifier", ""]) == 0
+    records = list(read_records(out))
+    assert len(records) == 2  # the folder ended after c.png: never reopened from the start
+    assert [r.colors[0].rgb for r in records] == [RED, BLUE]
