@@ -37,10 +37,12 @@ from typing import Any, Literal
 
 import numpy as np
 
+from edge import jsondata
 from edge.errors import BundleError
 from edge.inference.preprocess import Preprocess
 
 BUNDLE_FORMAT = 1
+KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
 Kind = Literal["classifier", "autoencoder"]
 KINDS: tuple[Kind, ...] = ("classifier", "autoencoder")
 ACTIVATIONS = ("softmax", "logits", "sigmoid", "none")
@@ -143,6 +145,7 @@ def load_bundle(path: str | Path) -> Bundle:
     if tflite.suffix == ".json":
         tflite = tflite.with_suffix(".tflite")
     side = sidecar_path(tflite)
+    _refuse_keras(tflite)
     model_bytes = _read_bytes(tflite, "model")
     meta = _read_sidecar(side)
     digest = sha256_bytes(model_bytes)
@@ -160,6 +163,26 @@ def load_bundle(path: str | Path) -> Bundle:
         ) from exc
 
 
+def _refuse_keras(path: Path) -> None:
+    """A Keras model (.keras, .h5, a SavedModel folder) where a bundle goes: say what to do."""
+    saved_model = path.is_dir() and (path / "saved_model.pb").is_file()
+    if saved_model or path.suffix.lower() in KERAS_SUFFIXES or _starts_like_keras(path):
+        raise BundleError(
+            f"{path}: this is a Keras model, not a bundle: run `edge convert {path} --kind "
+            "classifier|autoencoder --calib IMAGES -o NAME.tflite` first"
+        )
+
+
+def _starts_like_keras(path: Path) -> bool:
+    """A .keras archive (zip) or an HDF5 file under another name."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(8)
+    except OSError:
+        return False  # reported when the model is read
+    return head.startswith((b"PK\x03\x04", b"\x89HDF\r\n\x1a\n"))
+
+
 def _read_bytes(path: Path, what: str) -> bytes:
     try:
         return path.read_bytes()
@@ -172,8 +195,8 @@ def _read_bytes(path: Path, what: str) -> bytes:
 def _read_sidecar(side: Path) -> dict[str, Any]:
     raw = _read_bytes(side, "sidecar")
     try:
-        meta = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        meta = jsondata.loads(raw)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError too
         raise BundleError(f"{side}: not valid JSON ({exc})") from exc
     if not isinstance(meta, dict):
         raise BundleError(f"{side}: expected a JSON object, got {type(meta).__name__}")

@@ -81,6 +81,12 @@ ROWS: list[Any] = [
     pytest.param(classify("nokind/digits.tflite"), F, "missing key 'kind'", id="no-kind"),
     pytest.param(classify("badkind/digits.tflite"), F, "kind must be one of", id="bad-kind"),
     pytest.param(classify("badinput/digits.tflite"), F, "invalid sidecar", id="bad-input-spec"),
+    pytest.param(classify("infinity/digits.tflite"), F, "Infinity is not a JSON number",
+                 id="sidecar-infinity"),
+    pytest.param(classify("keras/digits.keras"), F, "this is a Keras model, not a bundle: run "
+                 "`edge convert", id="keras-as-bundle"),
+    pytest.param(run("--classifier", "{d}/bundle/keras/digits.keras"), F,
+                 "this is a Keras model", id="run-keras-as-bundle"),
     pytest.param(classify("autoencoder/digits_autoencoder.tflite"), F, "not a classifier",
                  id="autoencoder-as-classifier"),
     pytest.param(classify("float/tiny.tflite"), F, "model input dtype float32 != int8",

@@ -48,7 +48,7 @@ def _bundles(root: Path) -> None:
     classifier = demo.classifier_path()
     for name in ("good", "nosidecar", "notjson", "array", "format", "hash", "truncated",
                  "random", "scale", "shape", "labels", "nokind", "badkind", "badinput",
-                 "zeropoint"):  # fmt: skip
+                 "zeropoint", "infinity", "keras"):  # fmt: skip
         _copy_bundle(classifier, root / "bundle" / name)
     _copy_bundle(demo.autoencoder_path(), root / "bundle" / "autoencoder")
     b = root / "bundle"
@@ -73,6 +73,9 @@ def _bundles(root: Path) -> None:
     _edit_sidecar(b / "nokind" / "digits.tflite", drop="kind")
     _edit_sidecar(b / "badkind" / "digits.tflite", {"kind": "detector"})
     _edit_sidecar(b / "badinput" / "digits.tflite", {"input": 5})
+    side = b / "infinity" / "digits.json"  # Python's json writes and reads Infinity
+    side.write_text(side.read_text().replace('"shape": [', '"shape": [Infinity, ', 1))
+    (b / "keras" / "digits.tflite").rename(b / "keras" / "digits.keras")
 
 
 def _images(root: Path) -> None:
