@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import os
 from pathlib import Path
 
 from edge.errors import UsageError
 from edge.inference.preprocess import COLOR_ORDERS, NORMALIZATIONS, RESIZE_MODES
+from edge.quiet import load_tensorflow
 
 HELP = "quantize a Keras model to an int8 bundle"
 
@@ -76,7 +76,7 @@ def _add_conversion_arguments(group: argparse._ArgumentGroup) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Convert as the parsed arguments say; print the summary. EdgeError on bad input."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    load_tensorflow()
     from convert.pipeline import ConvertOptions, convert_model
     from convert.report import summary_lines
 

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.errors import ModelError
+from edge.quiet import native_stderr
 
 if TYPE_CHECKING:
     import keras
@@ -69,7 +70,7 @@ def _representative(
 ) -> Iterator[list[npt.NDArray[np.float32]]]:
     from tqdm import tqdm
 
-    for x in tqdm(calibration, desc="calibrating", unit="img", leave=False):
+    for x in tqdm(calibration, desc="calibrating", unit="img", leave=False, disable=None):
         yield [x[None].astype(np.float32)]
 
 
@@ -86,7 +87,8 @@ def to_tflite(
         folder = saved_model or export_saved_model(model, Path(tmp) / "saved_model")
         converter = _converter(folder, quantization, calibration)
         try:
-            content = bytes(converter.convert())
+            with native_stderr():  # "fully_quantize: 0, inference_type: 6, ..."
+                content = bytes(converter.convert())
         except _converter_errors() as exc:
             raise translate_converter_error(exc, quantization) from exc
     if quantization in FULL_INTEGER:

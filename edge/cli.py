@@ -20,6 +20,7 @@ from typing import NoReturn
 from edge import __version__
 from edge.commands.args import name, positive_int
 from edge.errors import EX_FAILURE, EX_USAGE, EdgeError, ImageError, UsageError
+from edge.quiet import quiet_libraries
 
 logger = logging.getLogger("edge")
 
@@ -328,7 +329,10 @@ def build_parser() -> argparse.ArgumentParser:
         "anomaly scores, published to MQTT and files.",
     )
     parser.add_argument("--version", action="version", version=f"edge-vision {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true",
+        help="debug logging, the libraries' own lines included",
+    )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_run(sub)
     _add_image_commands(sub)
@@ -336,7 +340,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_system_commands(sub)
     for entry in _workstation_commands():
         _add_workstation_command(sub, entry)
+    _add_verbose_to_subcommands(parser)
     return parser
+
+
+def _add_verbose_to_subcommands(parser: argparse.ArgumentParser) -> None:
+    """``edge run -v`` as ``edge -v run``: every subcommand takes the flag too."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in action.choices.values():
+                subparser.add_argument(
+                    "-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                    help="debug logging, the libraries' own lines included",
+                )  # fmt: skip
+                _add_verbose_to_subcommands(subparser)
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -353,6 +370,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
     handler: Handler = args.handler
+    if not args.verbose:
+        quiet_libraries()
     try:
         return handler(args)
     except EdgeError as exc:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from edge.errors import UsageError
 from edge.inference.preprocess import COLOR_ORDERS, NORMALIZATIONS, RESIZE_MODES, Preprocess
+from edge.quiet import load_tensorflow
 
 if TYPE_CHECKING:
     from models.train import TrainResult
@@ -156,7 +156,7 @@ def _train(args: argparse.Namespace) -> TrainResult:
 
 def run(args: argparse.Namespace) -> int:
     """Train as the parsed arguments say and print what came out. EdgeError on bad input."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    load_tensorflow()
     result = _train(args)
     metrics = ", ".join(f"{name} {value:.4f}" for name, value in result.final.items())
     article = "an" if args.kind == "autoencoder" else "a"

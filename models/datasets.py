@@ -131,7 +131,7 @@ def map_images(
 
     mapped: Mapped[T] = Mapped([], [], [])
     problems: list[ImageError] = []
-    for index, path in enumerate(tqdm(paths, desc=desc, unit="img", leave=False)):
+    for index, path in enumerate(tqdm(paths, desc=desc, unit="img", leave=False, disable=None)):
         try:
             rgb = load_rgb(path)
         except ImageError as exc:

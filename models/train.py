@@ -9,6 +9,7 @@ for classifiers) beside it, which ``edge convert`` picks up by default.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +46,7 @@ class TrainOptions:
     rotation: float = 0.03
     zoom: float = 0.1
     brightness: float = 0.1
-    verbose: int | str = "auto"
+    verbose: int | str = "auto"  # auto: a progress bar on a terminal, else a line per epoch
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
@@ -118,6 +119,12 @@ def _pipeline(
     return data.prefetch(2)
 
 
+def _verbosity(verbose: int | str) -> int | str:
+    if verbose != "auto":
+        return verbose
+    return 1 if sys.stdout.isatty() else 2
+
+
 def _fit(
     model: keras.Model,
     data: Dataset,
@@ -133,7 +140,10 @@ def _fit(
     val_data = _pipeline(data.x[val], y[val], options, None, reconstruct) if len(val) else None
     logger.info("training on %d images, validating on %d", len(train), len(val))
     history = model.fit(
-        fit_data, validation_data=val_data, epochs=options.epochs, verbose=options.verbose
+        fit_data,
+        validation_data=val_data,
+        epochs=options.epochs,
+        verbose=_verbosity(options.verbose),
     )
     metrics = {name: [float(v) for v in values] for name, values in history.history.items()}
     return metrics, len(train), len(val)

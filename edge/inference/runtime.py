@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from edge.errors import InterpreterUnavailableError, ModelError
+from edge.quiet import native_stderr
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +97,11 @@ def make_interpreter(model_content: bytes, num_threads: int = 1) -> Any:
         raise ValueError(f"num_threads must be at least 1, got {num_threads}")
     chosen = backend()
     try:
-        interpreter = chosen.interpreter_class(model_content=model_content, num_threads=num_threads)
-        interpreter.allocate_tensors()
+        with native_stderr():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+            interpreter = chosen.interpreter_class(
+                model_content=model_content, num_threads=num_threads
+            )
+            interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as exc:
         raise ModelError(
             f"the TFLite interpreter ({chosen.name}) rejected the model: {exc}"
