@@ -15,8 +15,9 @@ import pytest
 
 from edge import demo
 from edge.config import parse_config
-from edge.control import Command, CommandError
+from edge.control import Command
 from edge.daemon import CameraWorker, DaemonControl, Outputs
+from edge.errors import CommandError
 from edge.publishers.memory import MemoryPublisher
 
 Running = tuple[CameraWorker, DaemonControl, MemoryPublisher]
