@@ -23,11 +23,13 @@ from typing import TYPE_CHECKING
 
 from edge import demo
 from edge.config import DEMO, CameraConfig, Config, default_config, load_config, with_overrides
-from edge.control import CameraInfo, Command, CommandError, Counters
-from edge.errors import EdgeError, PublishError, UsageError
-from edge.pipeline import FramePacer, Pipeline, Stages
+from edge.control import CameraInfo, Command, Counters
+from edge.errors import CommandError, EdgeError, PublishError, UsageError
+from edge.pacing import Pacer
+from edge.pipeline import Pipeline, Stages
 from edge.service import Notifier, Supervisor
 from edge.state import SeqCounter
+from edge.throttle import ThrottledLog
 
 if TYPE_CHECKING:
     from edge.frames import Frame
@@ -53,25 +55,6 @@ def resolve_model(spec: str, demo_path: Callable[[], Path]) -> Path | None:
     return demo_path() if spec == DEMO else Path(spec).expanduser()
 
 
-class ThrottledLog:
-    """Logs a recurring problem at most once per interval, with the count in between."""
-
-    def __init__(self, interval: float | None = None) -> None:
-        self.interval = LOG_EVERY_S if interval is None else interval  # read now: tests shorten it
-        self._last: dict[str, float] = {}
-        self._suppressed: dict[str, int] = {}
-
-    def warning(self, key: str, message: str) -> None:
-        now = time.monotonic()
-        if now - self._last.get(key, -self.interval) < self.interval:
-            self._suppressed[key] = self._suppressed.get(key, 0) + 1
-            return
-        skipped = self._suppressed.pop(key, 0)
-        self._last[key] = now
-        suffix = f" ({skipped} more since the last report)" if skipped else ""
-        logger.warning("%s%s", message, suffix)
-
-
 class Outputs:
     """Every publisher behind one lock; a failing publisher never stops the others."""
 
@@ -81,7 +64,7 @@ class Outputs:
         self.publishers = list(publishers)
         self.console = console
         self._lock = threading.Lock()
-        self._log = ThrottledLog()
+        self._log = ThrottledLog(logger, LOG_EVERY_S)  # read now: tests shorten it
 
     def publish(self, record: ResultRecord) -> None:
         with self._lock:
@@ -89,7 +72,7 @@ class Outputs:
                 try:
                     publisher.publish(record)
                 except PublishError as exc:
-                    self._log.warning(publisher.name, f"{publisher.name}: {exc}")
+                    self._log.warning(publisher.name, "%s: %s", publisher.name, exc)
             if self.console is not None:
                 from edge.commands.tail import format_record
 
@@ -98,9 +81,7 @@ class Outputs:
     def refresh(self) -> None:
         """Tell the publishers that describe the cameras (MQTT discovery) to do it again."""
         for publisher in self.publishers:
-            refresh = getattr(publisher, "refresh", None)
-            if callable(refresh):
-                refresh()
+            publisher.refresh()
 
 
 class CameraWorker(threading.Thread):
@@ -173,7 +154,7 @@ class CameraWorker(threading.Thread):
     def _loop(self) -> None:
         from edge.sources import EndOfStream
 
-        pacer = FramePacer(self.camera.fps, self.stop)
+        pacer = Pacer(self.camera.fps, stop=self.stop)
         with self.source as source:
             while pacer.wait():
                 self._apply_commands()
