@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 
 from edge import demo
 from edge.config import DEMO, CameraConfig, Config
-from edge.control import CameraInfo, Command, CommandError, Counters
-from edge.errors import EdgeError
-from edge.pipeline import FramePacer, Pipeline, Stages
+from edge.control import CameraInfo, Command, Counters
+from edge.errors import CommandError, EdgeError
+from edge.pacing import Pacer
+from edge.pipeline import Pipeline, Stages
 from edge.state import SeqCounter
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ class CameraWorker(threading.Thread):
     def _loop(self) -> None:
         from edge.sources import EndOfStream
 
-        pacer = FramePacer(self.camera.fps, self.stop)
+        pacer = Pacer(self.camera.fps, stop=self.stop)
         with self.source as source:
             while pacer.wait():
                 self._apply_commands()

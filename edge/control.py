@@ -14,8 +14,8 @@ Commands (the payload is UTF-8 text):
     set/confidence_threshold   a number in [0, 1]: below it the label is "unknown"
     set/reload                 load the camera's models again from their files
 
-A command that cannot be parsed raises ``CommandError`` with what was wrong; the publisher logs
-it and carries on.
+A command that cannot be parsed raises ``CommandError`` (edge.errors) with what was wrong; the
+publisher logs it and carries on.
 """
 
 from __future__ import annotations
@@ -26,15 +26,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from edge.errors import CommandError
+
 CommandName = Literal["pause", "resume", "confidence_threshold", "reload"]
 COMMANDS = ("pause", "resume", "paused", "confidence_threshold", "reload")
 TRUE, FALSE = frozenset({"true", "on", "1", "yes"}), frozenset({"false", "off", "0", "no"})
 MAX_PAYLOAD = 64
 SIMPLE: dict[str, CommandName] = {"pause": "pause", "resume": "resume", "reload": "reload"}
-
-
-class CommandError(ValueError):
-    """A command that cannot be carried out as sent."""
 
 
 @dataclass(frozen=True)

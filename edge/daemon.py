@@ -14,7 +14,6 @@ import argparse
 import logging
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager
 from typing import TYPE_CHECKING
@@ -23,6 +22,7 @@ from edge.camera import CameraWorker, DaemonControl
 from edge.config import Config, default_config, load_config, with_overrides
 from edge.errors import EdgeError, PublishError, UsageError
 from edge.service import Notifier, Supervisor
+from edge.throttle import ThrottledLog
 
 if TYPE_CHECKING:
     from edge.publishers import Publisher
@@ -35,25 +35,6 @@ LOG_EVERY_S = 60.0
 SUPERVISE_S = 0.25
 
 
-class ThrottledLog:
-    """Logs a recurring problem at most once per interval, with the count in between."""
-
-    def __init__(self, interval: float | None = None) -> None:
-        self.interval = LOG_EVERY_S if interval is None else interval  # read now: tests shorten it
-        self._last: dict[str, float] = {}
-        self._suppressed: dict[str, int] = {}
-
-    def warning(self, key: str, message: str) -> None:
-        now = time.monotonic()
-        if now - self._last.get(key, -self.interval) < self.interval:
-            self._suppressed[key] = self._suppressed.get(key, 0) + 1
-            return
-        skipped = self._suppressed.pop(key, 0)
-        self._last[key] = now
-        suffix = f" ({skipped} more since the last report)" if skipped else ""
-        logger.warning("%s%s", message, suffix)
-
-
 class Outputs:
     """Every publisher behind one lock; a failing publisher never stops the others."""
 
@@ -63,7 +44,7 @@ class Outputs:
         self.publishers = list(publishers)
         self.console = console
         self._lock = threading.Lock()
-        self._log = ThrottledLog()
+        self._log = ThrottledLog(logger, LOG_EVERY_S)  # read now: tests shorten it
 
     def publish(self, record: ResultRecord) -> None:
         with self._lock:
@@ -71,7 +52,7 @@ class Outputs:
                 try:
                     publisher.publish(record)
                 except PublishError as exc:
-                    self._log.warning(publisher.name, f"{publisher.name}: {exc}")
+                    self._log.warning(publisher.name, "%s: %s", publisher.name, exc)
             if self.console is not None:
                 from edge.commands.tail import format_record
 
@@ -80,9 +61,7 @@ class Outputs:
     def refresh(self) -> None:
         """Tell the publishers that describe the cameras (MQTT discovery) to do it again."""
         for publisher in self.publishers:
-            refresh = getattr(publisher, "refresh", None)
-            if callable(refresh):
-                refresh()
+            publisher.refresh()
 
 
 def load_run_config(args: argparse.Namespace) -> Config:

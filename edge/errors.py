@@ -9,7 +9,9 @@
     ├── ImageError             an image that cannot be read or used
     ├── SourceError            a camera or frame source failed
     │   └── FrameError         a source delivered a frame that is not an RGB uint8 image
-    └── PublishError           a result could not be published
+    ├── PublishError           a result could not be published
+    └── CommandError           a command sent to the daemon (over MQTT) that cannot be
+                               carried out; logged and ignored, the daemon goes on
 
 Third-party errors (OpenCV, the interpreter, paho, picamera2) are translated at the boundary
 with ``raise ... from exc`` so the command line can print one line and exit with the code above.
@@ -67,3 +69,8 @@ class FrameError(SourceError):
 
 class PublishError(EdgeError):
     """A result could not be published."""
+
+
+class CommandError(EdgeError):
+    """A command sent to the running daemon cannot be carried out as sent; the message says
+    what was wrong. The daemon logs it and carries on."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -156,24 +155,6 @@ class Pipeline:
             anomaly=anomaly,
             timing_ms=timing,
         )
-
-
-class FramePacer:
-    """Keeps a camera at or below its frame-rate cap (0: no cap)."""
-
-    def __init__(self, fps: float, stop: threading.Event) -> None:
-        self.interval = 1.0 / fps if fps > 0 else 0.0
-        self.stop = stop
-        self._next = time.monotonic()
-
-    def wait(self) -> bool:
-        """Sleep until the next frame is due; False when asked to stop meanwhile."""
-        if self.interval:
-            delay = self._next - time.monotonic()
-            if delay > 0 and self.stop.wait(delay):
-                return False
-            self._next = max(self._next + self.interval, time.monotonic())
-        return not self.stop.is_set()
 
 
 def publish_all(record: ResultRecord, publishers: Sequence[Publish]) -> None:

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from edge.commands.args import positive_int
 from edge.errors import SourceError, UsageError
+from edge.percentiles import summary
 
 if TYPE_CHECKING:
     from edge.frames import Frame
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 STAGES = ("capture", "colors", "classify", "anomaly", "total")
 WARMUP_FRAMES = 3
 FRAME_TIMEOUT_S = 10.0
+PERCENTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99}  # nearest rank, see edge.percentiles
 DEMO = "demo"
 
 
@@ -180,21 +182,8 @@ def rss_mb() -> tuple[float | None, float | None]:
 # -- the report ----------------------------------------------------------------------------
 
 
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0-100) with linear interpolation between ranks, as NumPy's default."""
-    if not values:
-        raise ValueError("no values")
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100.0
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
-def summary(values: list[float]) -> dict[str, float] | None:
-    if not values:
-        return None
-    return {f"p{q}": round(percentile(values, q), 4) for q in (50, 95, 99)}
+def _summary(values: list[float]) -> dict[str, float] | None:
+    return summary(values, PERCENTILES, digits=4)
 
 
 def cpu_name() -> str | None:
@@ -231,7 +220,7 @@ def _device() -> dict[str, Any]:
 
 def make_report(args: argparse.Namespace, pipeline: Pipeline, samples: Samples) -> dict[str, Any]:
     stages = pipeline.stages
-    classify, invoke = summary(samples.stages["classify"]), summary(samples.invoke)
+    classify, invoke = _summary(samples.stages["classify"]), _summary(samples.invoke)
     ratio = classify["p50"] / invoke["p50"] if classify and invoke and invoke["p50"] > 0 else None
     current, peak = rss_mb()
     frames = len(samples.invoke)
@@ -242,7 +231,7 @@ def make_report(args: argparse.Namespace, pipeline: Pipeline, samples: Samples) 
         "source": args.source,
         "threads": args.threads,
         "frames": frames,
-        "stages_ms": {stage: summary(samples.stages[stage]) for stage in STAGES},
+        "stages_ms": {stage: _summary(samples.stages[stage]) for stage in STAGES},
         "invoke_ms": invoke,
         "classify_ratio": round(ratio, 4) if ratio is not None else None,
         "fps": round(frames / samples.wall_s, 2) if samples.wall_s > 0 else None,

@@ -29,6 +29,10 @@ class Publisher(abc.ABC):
     def close(self) -> None:
         """Release files and connections; publishing after close raises PublishError."""
 
+    def refresh(self) -> None:  # noqa: B027 - a hook: most publishers describe nothing
+        """Describe the cameras again where this publisher describes them (MQTT discovery,
+        after a camera's models changed); nothing for the others."""
+
     def problem(self) -> str | None:
         """What keeps this publisher from delivering right now (e.g. "broker away"), or None."""
         return None

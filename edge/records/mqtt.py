@@ -17,7 +17,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from edge.errors import PublishError
@@ -86,8 +85,7 @@ def reader_broker(url: str | None, settings: MqttOutput | None) -> Broker:
         if not url:
             raise PublishError("no broker URL given; e.g. mqtt://localhost")
         return Broker.from_url(url, client_id)
-    broker = Broker.from_config(settings.model_copy(update={"url": url or settings.url}), "")
-    return replace(broker, client_id=client_id)
+    return Broker.from_config(settings.model_copy(update={"url": url or settings.url}), client_id)
 
 
 def topic_filters(prefix: str, device: str, camera: str, latest: bool) -> list[str]:

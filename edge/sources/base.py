@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from types import TracebackType
 from typing import ClassVar, TypeVar
 
@@ -135,38 +133,6 @@ class FrameSource(ABC):
 
     @abstractmethod
     def _close(self) -> None: ...
-
-
-class Pacer:
-    """Hands out turns at ``fps`` per second (or at once when ``fps`` is None), never in bursts."""
-
-    def __init__(
-        self,
-        fps: float | None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.interval = None if fps is None else 1.0 / fps
-        self._clock, self._sleep = clock, sleep
-        self._due: float | None = None
-
-    def reset(self) -> None:
-        self._due = None
-
-    def wait(self, timeout: float) -> bool:
-        """Sleep until the next turn and return True, or sleep ``timeout`` and return False."""
-        if self.interval is None:
-            return True
-        now = self._clock()
-        due = now if self._due is None else self._due
-        if due - now > timeout:
-            self._sleep(timeout)
-            return False
-        if due > now:
-            self._sleep(due - now)
-        self._due = max(due + self.interval, self._clock())  # behind schedule: no catching up
-        return True
 
 
 def check_fps(fps: object, what: str = "fps") -> float | None:

@@ -37,7 +37,8 @@ import numpy.typing as npt
 
 from edge.errors import ConfigError, SourceError
 from edge.frames import Frame
-from edge.sources.base import EndOfStream, FrameSource, Pacer, check_flag, check_fps
+from edge.pacing import Pacer
+from edge.sources.base import EndOfStream, FrameSource, check_flag, check_fps
 
 logger = logging.getLogger(__name__)
 

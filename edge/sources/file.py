@@ -15,7 +15,8 @@ from typing import Any
 
 from edge.errors import SourceError
 from edge.frames import Frame
-from edge.sources.base import EndOfStream, FrameSource, Pacer, check_flag, check_target
+from edge.pacing import Pacer
+from edge.sources.base import EndOfStream, FrameSource, check_flag, check_target
 from edge.sources.capture import bgr_to_rgb
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,8 @@ from pathlib import Path
 from edge.errors import ImageError, SourceError
 from edge.frames import Frame
 from edge.images import IMAGE_SUFFIXES, list_images, load_rgb
-from edge.sources.base import EndOfStream, FrameSource, Pacer, check_flag, check_fps, check_target
+from edge.pacing import Pacer
+from edge.sources.base import EndOfStream, FrameSource, check_flag, check_fps, check_target
 
 logger = logging.getLogger(__name__)
 

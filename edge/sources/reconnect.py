@@ -21,9 +21,11 @@ import random
 import time
 from collections.abc import Callable
 
+from edge.backoff import Backoff
 from edge.errors import ConfigError, FrameError
 from edge.frames import Frame
 from edge.sources.base import DEFAULT_READ_TIMEOUT, EndOfStream, FrameSource
+from edge.throttle import ThrottledLog
 
 logger = logging.getLogger(__name__)
 
@@ -52,15 +54,20 @@ class ReconnectingSource(FrameSource):
         self.source = source
         self.stall_timeout, self.jitter = stall_timeout, jitter
         self.backoff_initial, self.backoff_max = backoff_initial, backoff_max
-        self._clock, self._sleep, self._random = clock, sleep, random_fraction
+        self._clock, self._sleep = clock, sleep
+        self._backoff = Backoff(
+            backoff_initial,
+            backoff_max,
+            spread=(1.0 - jitter, 1.0 + jitter),
+            random_fraction=random_fraction,
+        )
         self.online = False
         self.open_attempts = 0  # every open, the first included
         self.reconnects = 0  # opens that worked after the source had been lost
         self.failures = 0  # times the source was lost
         self.bad_frames = 0  # unusable frames dropped
-        self._bad_logged_at: float | None = None
+        self._bad_frame_log = ThrottledLog(logger, BAD_FRAME_LOG_S, clock=clock)
         self.last_error: str | None = None
-        self._failed_opens = 0  # consecutive failures since the last frame: the backoff exponent
         self._next_attempt = 0.0
         self._last_frame = 0.0
         self._offline_since = 0.0
@@ -111,16 +118,15 @@ class ReconnectingSource(FrameSource):
                 self._lost(f"no frame for {now - self._last_frame:.1f} s")
             return None
         self._last_frame = now
-        self._failed_opens = 0
+        self._backoff.reset()
         self.frames_read, self.dropped = self.source.frames_read, self.source.dropped
         return frame
 
     def _dropped_bad_frame(self, exc: FrameError) -> None:
         self.bad_frames += 1
-        now = self._clock()
-        if self._bad_logged_at is None or now - self._bad_logged_at >= BAD_FRAME_LOG_S:
-            self._bad_logged_at = now
-            logger.warning("%s (%d unusable frame(s) dropped so far)", exc, self.bad_frames)
+        self._bad_frame_log.warning(
+            "bad frame", "%s (%d unusable frame(s) dropped so far)", exc, self.bad_frames
+        )
 
     def _try_open(self, timeout: float = 0.0) -> bool:
         """Open the source if its next attempt is due (waiting up to ``timeout`` for it)."""
@@ -162,17 +168,15 @@ class ReconnectingSource(FrameSource):
         if went_offline:
             self._offline_since = self._clock()
         delay = self.next_delay()
-        self._failed_opens += 1
         self._next_attempt = self._clock() + delay
         self.last_error = reason
         level = logging.WARNING if went_offline else logging.INFO  # one warning per outage
         logger.log(level, "%s offline (%s); retrying in %.1f s", self.describe(), reason, delay)
 
     def next_delay(self) -> float:
-        """The wait before the next attempt: initial * 2**failures, capped, with jitter."""
-        base = min(self.backoff_max, self.backoff_initial * 2.0 ** min(self._failed_opens, 30))
-        spread = 1.0 + self.jitter * (2.0 * self._random() - 1.0)
-        return min(self.backoff_max, base * spread)
+        """The wait before the next attempt: initial * 2**failures since the last frame, with
+        up to ``jitter`` either way, never beyond backoff_max. Each call counts one failure."""
+        return self._backoff.next()
 
 
 def _check_settings(stall: float, initial: float, maximum: float, jitter: float) -> None:

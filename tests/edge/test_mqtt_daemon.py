@@ -16,8 +16,9 @@ import pytest
 from edge import demo
 from edge.camera import CameraWorker, DaemonControl
 from edge.config import parse_config
-from edge.control import Command, CommandError
+from edge.control import Command
 from edge.daemon import Outputs
+from edge.errors import CommandError
 from edge.publishers.memory import MemoryPublisher
 
 Running = tuple[CameraWorker, DaemonControl, MemoryPublisher]

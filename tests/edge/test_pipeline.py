@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +11,7 @@ from edge.config import CameraConfig
 from edge.frames import Frame
 from edge.inference.classify import Classifier
 from edge.inference.colors import ColorTracker
-from edge.pipeline import FramePacer, Pipeline, Smoother, Stages, crop_roi
+from edge.pipeline import Pipeline, Smoother, Stages, crop_roi
 from edge.records import ResultRecord, schema
 
 
@@ -32,18 +30,6 @@ def test_smoother_averages_the_last_n() -> None:
     np.testing.assert_allclose(smoother.update(a), [1, 0])
     np.testing.assert_allclose(smoother.update(b), [0.5, 0.5])
     np.testing.assert_allclose(smoother.update(c), [0, 1])
-
-
-def test_pacer_caps_the_rate_and_stops() -> None:
-    stop = threading.Event()
-    pacer = FramePacer(50.0, stop)
-    start = time.monotonic()
-    for _ in range(6):
-        assert pacer.wait()
-    assert time.monotonic() - start >= 5 / 50 - 0.01
-    stop.set()
-    assert not pacer.wait()
-    assert not FramePacer(0, stop).wait()
 
 
 def _pipeline(camera: CameraConfig, classifier: Classifier | None) -> Pipeline:

@@ -26,6 +26,7 @@ import numpy as np
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from edge.config import MqttOutput
 from edge.publishers.mqtt.settings import Broker, MqttSettings
 from edge.publishers.mqtt.topics import Topics
 from edge.records import ResultRecord, schema
@@ -231,18 +232,14 @@ class Receiver:
 
 
 def settings_for(url: str, tmp_path: Path, device: str = "pi", **options: Any) -> MqttSettings:
-    """MqttSettings for a test broker: short backoffs, a fresh outbox."""
-    broker_options = {
-        key: options.pop(key)
-        for key in list(options)
-        if key in Broker.__dataclass_fields__ and key not in ("address", "client_id")
-    }
-    broker = Broker.from_url(url, options.pop("client_id", f"test-{device}"))
-    fields = {"reconnect_min": 0.05, "reconnect_max": 0.3, **broker_options}
-    broker = Broker(**{**broker.__dict__, **fields})
-    options.setdefault("outbox", tmp_path / f"outbox-{device}.sqlite")
-    options.setdefault("flush_timeout", 5.0)
-    return MqttSettings(broker=broker, topics=Topics("edge", device), **options)
+    """MqttSettings for a test broker: short backoffs, a fresh outbox. ``options`` are
+    ``[outputs.mqtt]`` keys, and ``client_id``, ``password`` and ``outbox`` (a path)."""
+    client_id = options.pop("client_id", f"test-{device}")
+    password = options.pop("password", None)
+    outbox = Path(options.pop("outbox", tmp_path / f"outbox-{device}.sqlite"))
+    values = {"reconnect_min": 0.05, "reconnect_max": 0.3, "flush_timeout": 5.0, **options}
+    broker = Broker(MqttOutput(url=url, **values), client_id, password)
+    return MqttSettings(broker, Topics("edge", device), outbox)
 
 
 def make_record(

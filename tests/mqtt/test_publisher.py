@@ -151,7 +151,7 @@ def test_publish_on_change_sends_changes_and_heartbeats(
     broker: Mosquitto, receive: Receive, tmp_path: Path
 ) -> None:
     receiver = receive("edge/pi/+/result")
-    settings = settings_for(broker.url, tmp_path, on_change=True, heartbeat=0.3)
+    settings = settings_for(broker.url, tmp_path, publish_on_change=True, heartbeat=0.3)
     with MqttPublisher(settings) as publisher:
         records = [
             make_record(0),

@@ -14,7 +14,6 @@ PublishError for a message it cannot take.
 from __future__ import annotations
 
 import logging
-import random
 import socket
 import ssl
 import threading
@@ -24,7 +23,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
 
+from edge.backoff import Backoff
 from edge.errors import ConfigError, PublishError
+from edge.throttle import ThrottledLog
 
 if TYPE_CHECKING:
     from paho.mqtt.properties import Properties
@@ -37,6 +38,7 @@ paho_logger = logging.getLogger(f"{__name__}.paho")
 
 STABLE_S = 10.0  # a connection that held this long resets the backoff
 REPEAT_LOG_S = 60.0  # the same connection problem is logged at most this often
+JITTER = (0.75, 1.0)  # each reconnect wait is 75% to 100% of its backoff
 AUTH_CODES = frozenset({134, 135, 140})  # bad user name or password, not authorized, bad auth
 PASSWORD_HINT = (
     "check outputs.mqtt.username and the password (password_file, password_env or "
@@ -60,22 +62,6 @@ class Listener(Protocol):
     def on_acknowledged(self, mid: int, ok: bool, reason: str) -> None: ...
 
     def on_message(self, topic: str, payload: bytes, retain: bool) -> None: ...
-
-
-class Backoff:
-    """Exponential delays from ``low`` to ``high`` seconds, each with up to 25% jitter off."""
-
-    def __init__(self, low: float, high: float) -> None:
-        self.low, self.high = low, max(low, high)
-        self._next = low
-
-    def next(self) -> float:
-        delay = self._next
-        self._next = min(self.high, self._next * 2)
-        return delay * random.uniform(0.75, 1.0)
-
-    def reset(self) -> None:
-        self._next = self.low
 
 
 class Session:
@@ -102,8 +88,9 @@ class Session:
         self.failures = 0
         self.connections = 0
         self._stopping = threading.Event()
-        self._backoff = Backoff(broker.reconnect_min, broker.reconnect_max)
-        self._logged: tuple[str, float] = ("", 0.0)
+        config = broker.config
+        self._backoff = Backoff(config.reconnect_min, config.reconnect_max, spread=JITTER)
+        self._failure_log = ThrottledLog(logger, REPEAT_LOG_S)
         self._thread = threading.Thread(target=self._run, name="mqtt-network", daemon=True)
 
     def start(self) -> None:
@@ -144,7 +131,7 @@ class Session:
             return
         try:
             self.client.connect(
-                self.broker.address.host, self.broker.address.port, self.broker.keepalive
+                self.broker.address.host, self.broker.address.port, self.broker.config.keepalive
             )
         except OSError as exc:  # refused, unreachable, name unknown, TLS handshake
             self._failed(f"cannot connect: {describe_os_error(exc)}")
@@ -163,11 +150,7 @@ class Session:
         self.failures += 1
         self.last_failure = problem
         message = f"{self.broker.url}: {problem} (retrying with backoff)"
-        now = time.monotonic()
-        last, when = self._logged
-        if message != last or now - when >= REPEAT_LOG_S:
-            self._logged = (message, now)
-            logger.error("%s", message)
+        self._failure_log.error(message, "%s", message)
 
     # -- paho's callbacks (VERSION2) ------------------------------------------------------
 
@@ -188,7 +171,7 @@ class Session:
         self.last_failure = None
         self.connections += 1
         self.away.clear()
-        self._logged = ("", 0.0)
+        self._failure_log.reset()
         logger.info("%s: connected as %s", self.broker.url, self.broker.client_id)
         self.connected.set()
         self.listener.on_connected()
@@ -278,7 +261,7 @@ class _Client(paho.Client):
 
 def new_client(broker: Broker, will: tuple[str, bytes] | None = None) -> paho.Client:
     """A configured paho client (not connected): protocol, identity, credentials, TLS, will."""
-    v5 = broker.protocol == "5"
+    v5 = broker.config.protocol == "5"
     client = _Client(
         CallbackAPIVersion.VERSION2,
         client_id=broker.client_id,
@@ -292,7 +275,7 @@ def new_client(broker: Broker, will: tuple[str, bytes] | None = None) -> paho.Cl
         client.username_pw_set(broker.username, broker.password)
     if broker.address.tls:
         client.tls_set_context(tls_context(broker))
-        client.tls_insecure_set(broker.tls_insecure)
+        client.tls_insecure_set(broker.config.tls_insecure)
     if will is not None:
         client.will_set(will[0], will[1], qos=1, retain=True)
     return client
@@ -300,18 +283,19 @@ def new_client(broker: Broker, will: tuple[str, bytes] | None = None) -> paho.Cl
 
 def tls_context(broker: Broker) -> ssl.SSLContext:
     """A client TLS context: the CA file (or the system's CAs), the client certificate."""
+    config = broker.config
     try:
-        context = ssl.create_default_context(cafile=broker.tls_ca or None)
+        context = ssl.create_default_context(cafile=config.tls_ca or None)
     except (OSError, ssl.SSLError) as exc:
-        raise ConfigError(f"outputs.mqtt.tls_ca: cannot load {broker.tls_ca} ({exc})") from exc
-    if broker.tls_cert:
+        raise ConfigError(f"outputs.mqtt.tls_ca: cannot load {config.tls_ca} ({exc})") from exc
+    if config.tls_cert:
         try:
-            context.load_cert_chain(broker.tls_cert, broker.tls_key or None)
+            context.load_cert_chain(config.tls_cert, config.tls_key or None)
         except (OSError, ssl.SSLError) as exc:
             raise ConfigError(
-                f"outputs.mqtt.tls_cert: cannot load {broker.tls_cert} with its key "
-                f"{broker.tls_key} ({exc})"
+                f"outputs.mqtt.tls_cert: cannot load {config.tls_cert} with its key "
+                f"{config.tls_key} ({exc})"
             ) from exc
-    if broker.tls_insecure:
+    if config.tls_insecure:
         context.check_hostname = False
     return context

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge.errors import ConfigError
+from edge.throttle import ThrottledLog
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class Outbox:
         self._held: dict[int, tuple[Message, float]] = {}  # not yet on disk: id -> (row, created)
         self._undeleted: set[int] = set()  # delivered, but the disk refused the delete
         self.disk_problem: str | None = None  # why the last write failed; None once one works
-        self._disk_logged_at = self._stored_logged_at = -DISK_LOG_S
+        self._disk_log = ThrottledLog(logger, DISK_LOG_S)  # keys: "refused", "stored"
         if self._depth:
             logger.info("%s: %d undelivered message(s) from before", self.path, self._depth)
 
@@ -197,21 +198,19 @@ class Outbox:
         self._held.clear()
         self._undeleted.clear()
         self.disk_problem = None
-        now = time.monotonic()
-        if problem is not None and now - self._stored_logged_at >= DISK_LOG_S:
-            self._stored_logged_at = now
-            logger.warning("%s: writable again; %d held message(s) stored", self.path, held)
+        if problem is not None:
+            self._disk_log.warning(
+                "stored", "%s: writable again; %d held message(s) stored", self.path, held
+            )
 
     def _refused(self, exc: sqlite3.Error) -> None:
         self.disk_problem = str(exc)
-        now = time.monotonic()
-        if now - self._disk_logged_at >= DISK_LOG_S:
-            self._disk_logged_at = now
-            logger.warning(
-                "%s: cannot write (%s); free disk space or make the directory writable. "
-                "Results are held in memory meanwhile (%d now)",
-                self.path, exc, len(self._held),
-            )  # fmt: skip
+        self._disk_log.warning(
+            "refused",
+            "%s: cannot write (%s); free disk space or make the directory writable. "
+            "Results are held in memory meanwhile (%d now)",
+            self.path, exc, len(self._held),
+        )  # fmt: skip
 
     def _count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])

@@ -25,15 +25,17 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from edge.control import CommandError, Control, StaticControl, parse_command
-from edge.errors import PublishError
+from edge.control import Control, StaticControl, parse_command
+from edge.errors import CommandError, PublishError
 from edge.publishers.base import Publisher
 from edge.publishers.mqtt import homeassistant
 from edge.publishers.mqtt.client import Session
+from edge.publishers.mqtt.inflight import InFlight
 from edge.publishers.mqtt.outbox import Outbox
 from edge.publishers.mqtt.stats import StatsCollector
 from edge.publishers.mqtt.topics import ChangeFilter
 from edge.records.record import ResultRecord
+from edge.throttle import ThrottledLog
 
 if TYPE_CHECKING:
     from edge.publishers.mqtt.settings import MqttSettings
@@ -54,15 +56,16 @@ class MqttPublisher(Publisher):
 
     def __init__(self, settings: MqttSettings, control: Control | None = None) -> None:
         self.settings = settings
+        self.config = config = settings.config
         self.topics = settings.topics
         self.control: Control = control if control is not None else StaticControl()
         will = (self.topics.availability, OFFLINE)
-        self.session = Session(settings.broker, self, will, settings.inflight + EXTRA_IN_FLIGHT)
-        self.outbox = Outbox(settings.outbox, settings.outbox_max_rows)
+        self.session = Session(settings.broker, self, will, config.inflight + EXTRA_IN_FLIGHT)
+        self.outbox = Outbox(settings.outbox, config.outbox_max_rows)
         self.stats = StatsCollector(self.topics.device)
         self.filter = (
-            ChangeFilter(settings.change_color_distance, settings.heartbeat)
-            if settings.on_change
+            ChangeFilter(config.change_color_distance, config.heartbeat)
+            if config.publish_on_change
             else None
         )
         self.counts = {"sent": 0, "reconnects": 0, "rejected": 0}
@@ -73,20 +76,17 @@ class MqttPublisher(Publisher):
         logger.info("MQTT: publishing to %s under %s/", settings.broker.url, self.topics.base)
 
     def _init_delivery(self) -> None:
-        """The sender's state, shared with the network thread under ``_lock``."""
-        self._lock = threading.Lock()
+        """The sender's state; the newest states are shared with the network thread under
+        ``_lock``, the messages in flight in ``InFlight``, which has its own."""
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._closed = False
-        self._dropped_logged_at = -DROPPED_LOG_S
+        self._lock = threading.Lock()
         self._latest: dict[str, bytes] = {}  # camera -> newest state payload
         self._unsent_states: set[str] = set()
-        self._pending: dict[int, int | None] = {}  # paho mid -> outbox row (None: no row)
-        self._early: set[int] = set()  # acks that came before their mid was registered
-        self._rows_in_flight = 0
-        self._resuming = False
-        self._cursor = 0  # the newest outbox row handed to paho
-        self._connections = 0
+        self._in_flight = InFlight(self.config.inflight)
+        self._cursor = 0  # the newest outbox row handed to paho (the sender's own)
+        self._dropped_log = ThrottledLog(logger, DROPPED_LOG_S)
 
     # -- the Publisher interface -----------------------------------------------------------
 
@@ -99,7 +99,7 @@ class MqttPublisher(Publisher):
         if self.filter is not None and not self.filter.wanted(record):
             return
         payload = record.to_json().encode("utf-8")
-        dropped = self.outbox.add(self.topics.result(record.camera), payload, self.settings.qos)
+        dropped = self.outbox.add(self.topics.result(record.camera), payload, self.config.qos)
         with self._lock:
             self._latest[record.camera] = payload
             self._unsent_states.add(record.camera)
@@ -112,7 +112,7 @@ class MqttPublisher(Publisher):
         if self._closed:
             return
         self._closed = True
-        self._flush(self.settings.flush_timeout)
+        self._flush(self.config.flush_timeout)
         self._stop.set()
         self._wake.set()
         self._sender.join()
@@ -142,7 +142,7 @@ class MqttPublisher(Publisher):
     # -- the sender thread ---------------------------------------------------------------
 
     def _send_loop(self) -> None:
-        interval = self.settings.stats_interval
+        interval = self.config.stats_interval
         next_stats = time.monotonic() + interval
         while not self._stop.is_set():
             timeout = min(IDLE_WAKE_S, max(0.0, next_stats - time.monotonic()))
@@ -157,11 +157,7 @@ class MqttPublisher(Publisher):
                 self._send_stats()
 
     def _send_results(self) -> None:
-        with self._lock:
-            if self._resuming and self._rows_in_flight:
-                return  # paho is resending older ones: newer rows wait for their acks
-            self._resuming = False
-            room = self.settings.inflight - self._rows_in_flight
+        room = self._in_flight.room()  # 0 while paho resends older ones: newer rows wait
         if room <= 0:
             return
         for message in self.outbox.after(self._cursor, room):
@@ -173,8 +169,8 @@ class MqttPublisher(Publisher):
             states = {camera: self._latest[camera] for camera in self._unsent_states}
             self._unsent_states.clear()
         for camera, payload in states.items():
-            retain = self.settings.retain_state
-            self._send(self.topics.state(camera), payload, self.settings.qos, retain)
+            retain = self.config.retain_state
+            self._send(self.topics.state(camera), payload, self.config.qos, retain)
 
     def _send_stats(self) -> None:
         extra = {
@@ -200,14 +196,7 @@ class MqttPublisher(Publisher):
             if row is not None:  # it can never be sent: do not block the ones after it
                 self.outbox.remove(row)
             return None
-        with self._lock:
-            early = mid in self._early
-            if early:
-                self._early.discard(mid)
-            else:
-                self._pending[mid] = row
-                self._rows_in_flight += row is not None
-        if early:
+        if self._in_flight.sent(mid, row):  # acknowledged already
             self._delivered(row, True, "")
         return mid
 
@@ -231,20 +220,17 @@ class MqttPublisher(Publisher):
         mid = self._send(self.topics.availability, OFFLINE, 1, retain=True)
         deadline = time.monotonic() + CLOSE_ACK_S
         while mid is not None and time.monotonic() < deadline:
-            with self._lock:
-                if mid not in self._pending:
-                    return
+            if not self._in_flight.waiting(mid):
+                return
             time.sleep(0.01)
 
     # -- the Listener interface (the network thread) ----------------------------------------
 
     def on_connected(self) -> None:
+        self._in_flight.reconnected()
+        self.counts["reconnects"] = max(0, self.session.connections - 1)
         with self._lock:
-            self._resuming = self._rows_in_flight > 0
             self._unsent_states.update(self._latest)  # the broker may have lost its retained
-            self._connections += 1
-            if self._connections > 1:
-                self.counts["reconnects"] += 1
         self.session.subscribe(self.topics.commands, 1)
         if self.settings.discovery_prefix is not None:
             self.session.subscribe(homeassistant.status_topic(self.settings.discovery_prefix), 1)
@@ -256,12 +242,9 @@ class MqttPublisher(Publisher):
         self._wake.set()
 
     def on_acknowledged(self, mid: int, ok: bool, reason: str) -> None:
-        with self._lock:
-            if mid not in self._pending:
-                self._early.add(mid)
-                return
-            row = self._pending.pop(mid)
-            self._rows_in_flight -= row is not None
+        known, row = self._in_flight.acknowledged(mid)
+        if not known:  # before _send registered it: _send delivers it
+            return
         self._delivered(row, ok, reason)
         self._wake.set()
 
@@ -307,19 +290,17 @@ class MqttPublisher(Publisher):
         payload = homeassistant.discovery_payload(
             self.topics,
             self.control.cameras(),
-            qos=min(self.settings.qos, 1),
-            stats=self.settings.stats_interval > 0,
+            qos=min(self.config.qos, 1),
+            stats=self.config.stats_interval > 0,
         )
         topic = homeassistant.discovery_topic(prefix, self.topics.device)
         self._send(topic, json.dumps(payload).encode("utf-8"), 1, retain=True)
 
     def _log_dropped(self) -> None:
-        now = time.monotonic()
-        if now - self._dropped_logged_at >= DROPPED_LOG_S:
-            self._dropped_logged_at = now
-            logger.warning(
-                "MQTT outbox full (%d results, the broker is away): dropping the oldest; "
-                "%d dropped so far",
-                self.settings.outbox_max_rows,
-                self.outbox.dropped,
-            )
+        self._dropped_log.warning(
+            "outbox full",
+            "MQTT outbox full (%d results, the broker is away): dropping the oldest; "
+            "%d dropped so far",
+            self.config.outbox_max_rows,
+            self.outbox.dropped,
+        )

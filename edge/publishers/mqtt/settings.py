@@ -1,8 +1,14 @@
-"""MQTT settings as the publisher and the reader use them, built from ``[outputs.mqtt]``.
+"""MQTT settings as the publisher and the reader use them: the validated ``[outputs.mqtt]``
+section (edge.config.MqttOutput) plus the few values resolved from it at start.
 
-The password is read here, at start, from a file, an environment variable or a systemd
-credential (``$CREDENTIALS_DIRECTORY/<name>``, from ``LoadCredential=``); it is never in the
-config, never in a ``repr`` and never in a log line or error message.
+    Broker        the section, the client id and the password: how to connect
+    MqttSettings  the Broker, the topics and the outbox path: what the publisher needs
+
+Every option (qos, inflight, TLS files, backoff...) is read from the section itself
+(``settings.config.qos``); only what needs resolving is kept beside it. The password is read
+here, at start, from a file, an environment variable or a systemd credential
+(``$CREDENTIALS_DIRECTORY/<name>``, from ``LoadCredential=``); it is never in the config, never
+in a ``repr`` and never in a log line or error message.
 """
 
 from __future__ import annotations
@@ -25,70 +31,63 @@ KEY = "outputs.mqtt"
 
 @dataclass(frozen=True)
 class Broker:
-    """Where and how to connect: address, identity, credentials, TLS, protocol, backoff."""
+    """Where and how to connect: the ``[outputs.mqtt]`` section (its url, protocol, keepalive,
+    TLS files, backoff), the client id and the password read at start."""
 
-    address: BrokerAddress
+    config: MqttOutput
     client_id: str
-    username: str = ""
     password: str | None = field(default=None, repr=False)
-    protocol: str = "3.1.1"
-    keepalive: int = 60
-    tls_ca: str = ""
-    tls_cert: str = ""
-    tls_key: str = ""
-    tls_insecure: bool = False
-    reconnect_min: float = 1.0
-    reconnect_max: float = 60.0
+    address: BrokerAddress = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        try:
+            address = parse_mqtt_url(self.config.url)
+        except ValueError as exc:
+            raise ConfigError(f"{KEY}.url: {exc}") from None
+        object.__setattr__(self, "address", address)  # frozen: set once, here
 
     @property
     def url(self) -> str:
         return self.address.url()
 
+    @property
+    def username(self) -> str:
+        """``username``, else the USER@ of the url."""
+        return self.config.username or self.address.username
+
     @classmethod
     def from_url(cls, url: str, client_id: str) -> Broker:
         """A Broker for a URL, without credentials or TLS files; ConfigError for a bad URL."""
         try:
-            address = parse_mqtt_url(url)
+            parse_mqtt_url(url)
         except ValueError as exc:
             raise ConfigError(f"{KEY}.url: {exc}") from None
-        return cls(address, client_id, username=address.username)
+        return cls(MqttOutput(url=url), client_id)
 
     @classmethod
     def from_config(cls, mqtt: MqttOutput, client_id: str) -> Broker:
-        address = mqtt.address()
-        return cls(
-            address=address,
-            client_id=client_id,
-            username=mqtt.username or address.username,
-            password=read_password(mqtt),
-            protocol=mqtt.protocol,
-            keepalive=mqtt.keepalive,
-            tls_ca=mqtt.tls_ca,
-            tls_cert=mqtt.tls_cert,
-            tls_key=mqtt.tls_key,
-            tls_insecure=mqtt.tls_insecure,
-            reconnect_min=mqtt.reconnect_min,
-            reconnect_max=mqtt.reconnect_max,
-        )
+        """The Broker of a section, its password read now (ConfigError if it cannot be)."""
+        return cls(mqtt, client_id, read_password(mqtt))
 
 
 @dataclass(frozen=True)
 class MqttSettings:
-    """Everything the MQTT publisher needs, checked and resolved."""
+    """Everything the MQTT publisher needs: the Broker, the topics and the outbox path."""
 
     broker: Broker
     topics: Topics
     outbox: Path
-    qos: int = 1
-    retain_state: bool = True
-    stats_interval: float = 60.0
-    on_change: bool = False
-    change_color_distance: float = 40.0
-    heartbeat: float = 60.0
-    outbox_max_rows: int = 100_000
-    inflight: int = 20
-    flush_timeout: float = 3.0
-    discovery_prefix: str | None = "homeassistant"
+
+    @property
+    def config(self) -> MqttOutput:
+        """The ``[outputs.mqtt]`` section: qos, inflight, flush_timeout and the rest."""
+        return self.broker.config
+
+    @property
+    def discovery_prefix(self) -> str | None:
+        """Home Assistant's discovery prefix, or None when discovery is off."""
+        ha = self.config.homeassistant
+        return ha.discovery_prefix if ha.enabled else None
 
     @classmethod
     def from_config(cls, config: Config) -> MqttSettings:
@@ -96,21 +95,10 @@ class MqttSettings:
         mqtt = config.outputs.mqtt
         if not mqtt.enabled:
             raise ConfigError(f"{KEY}.url: not set; give a broker URL or `edge run --mqtt URL`")
-        ha = mqtt.homeassistant
         return cls(
             broker=Broker.from_config(mqtt, config.mqtt_client_id()),
             topics=Topics(mqtt.topic_prefix, config.device),
             outbox=mqtt.outbox_path(config.outputs.files.directory()),
-            qos=mqtt.qos,
-            retain_state=mqtt.retain_state,
-            stats_interval=mqtt.stats_interval,
-            on_change=mqtt.publish_on_change,
-            change_color_distance=mqtt.change_color_distance,
-            heartbeat=mqtt.heartbeat,
-            outbox_max_rows=mqtt.outbox_max_rows,
-            inflight=mqtt.inflight,
-            flush_timeout=mqtt.flush_timeout,
-            discovery_prefix=ha.discovery_prefix if ha.enabled else None,
         )
 
 

@@ -16,7 +16,6 @@ start. ``cpu_temperature_c`` is null where the machine does not report one.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections import defaultdict, deque
@@ -24,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from edge.percentiles import summary
 from edge.records.record import format_ts
 
 if TYPE_CHECKING:
@@ -33,23 +33,7 @@ if TYPE_CHECKING:
 STAGES = ("capture", "colors", "classify", "anomaly", "total")
 WINDOW = 2000  # latencies kept per camera and stage between two stats messages
 THERMAL_ZONE = Path("/sys/class/thermal/thermal_zone0/temp")
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """The nearest-rank percentile of sorted ``values`` (not empty)."""
-    rank = min(len(values) - 1, max(0, math.ceil(fraction * len(values)) - 1))
-    return values[rank]
-
-
-def summary(values: list[float]) -> dict[str, float] | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return {
-        "p50": round(percentile(ordered, 0.50), 3),
-        "p95": round(percentile(ordered, 0.95), 3),
-        "max": round(ordered[-1], 3),
-    }
+LATENCY = {"p50": 0.50, "p95": 0.95, "max": 1.0}  # the points of each latency summary
 
 
 def cpu_temperature(path: Path = THERMAL_ZONE) -> float | None:
@@ -113,5 +97,5 @@ class StatsCollector:
             data.update(
                 processed=counters.processed, dropped=counters.dropped, paused=counters.paused
             )
-        data["latency_ms"] = {stage: summary(list(stages.get(stage, ()))) for stage in STAGES}
+        data["latency_ms"] = {stage: summary(stages.get(stage, ()), LATENCY) for stage in STAGES}
         return data

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from edge.cli import main
-from edge.commands.bench import STAGES, percentile
+from edge.commands.bench import STAGES
 from edge.errors import EX_FAILURE, EX_USAGE
 
 
@@ -107,9 +107,3 @@ def test_bad_numbers_are_usage_errors(args: list[str], capsys: pytest.CaptureFix
     assert exited.value.code == EX_USAGE
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("edge bench: argument --")
-
-
-@pytest.mark.parametrize("q", [0, 10, 50, 95, 99, 100])
-def test_percentile_is_numpy_linear(q: float, rng: np.random.Generator) -> None:
-    values = rng.exponential(size=37).tolist()
-    assert percentile(values, q) == pytest.approx(float(np.percentile(values, q)))

@@ -1,4 +1,4 @@
-"""The pure parts of the MQTT publisher: topics, publish-on-change, commands, stats, backoff."""
+"""The pure parts of the MQTT publisher: topics, publish-on-change, commands, stats."""
 
 from __future__ import annotations
 
@@ -6,15 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from edge.control import (
-    CameraInfo,
-    Command,
-    CommandError,
-    StaticControl,
-    parse_command,
-)
-from edge.publishers.mqtt.client import Backoff
-from edge.publishers.mqtt.stats import StatsCollector, cpu_temperature, percentile, summary
+from edge.control import CameraInfo, Command, StaticControl, parse_command
+from edge.errors import CommandError
+from edge.publishers.mqtt.stats import StatsCollector, cpu_temperature
 from edge.publishers.mqtt.topics import ChangeFilter, Topics, decision
 from edge.records import ResultRecord
 
@@ -156,15 +150,6 @@ def test_static_control() -> None:
     assert set(control.counters()) == {"front"}
 
 
-def test_percentiles() -> None:
-    values = [float(n) for n in range(1, 101)]
-    assert percentile(values, 0.5) == 50.0
-    assert percentile(values, 0.95) == 95.0
-    assert percentile([3.0], 0.95) == 3.0
-    assert summary([]) is None
-    assert summary([2.0, 1.0, 3.0]) == {"p50": 2.0, "p95": 3.0, "max": 3.0}
-
-
 def test_cpu_temperature(tmp_path: Path) -> None:
     zone = tmp_path / "temp"
     zone.write_text("51234\n")
@@ -186,12 +171,3 @@ def test_stats_snapshot_covers_the_interval() -> None:
     assert first["outbox"] == {"depth": 0}
     second = stats.snapshot({}, {})
     assert second["cameras"] == {}  # nothing since the first
-
-
-def test_backoff_doubles_with_jitter_up_to_the_maximum() -> None:
-    backoff = Backoff(1.0, 8.0)
-    delays = [backoff.next() for _ in range(6)]
-    for delay, base in zip(delays, [1, 2, 4, 8, 8, 8], strict=True):
-        assert 0.75 * base <= delay <= base
-    backoff.reset()
-    assert backoff.next() <= 1.0
