@@ -14,8 +14,10 @@ from pathlib import Path
 
 from edge.sources.demo import DEMO_FPS
 
-from ..mqtt.support import Mosquitto, Receiver, start_daemon, write_config
-from .support import check_results, user_lines, wait_for
+from ..mqtt.support import Receiver, start_daemon, write_config
+from ..support.mosquitto import Mosquitto
+from ..support.waiting import wait_for
+from .support import check_results, user_lines
 
 EXIT_WITHIN_S = 5.0
 LOAD_S = 2.0  # how long the daemon runs flat out before the signal
