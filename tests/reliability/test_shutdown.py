@@ -12,6 +12,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from edge.sources.demo import DEMO_FPS
 
 from ..mqtt.support import Receiver, start_daemon, write_config
@@ -33,6 +35,7 @@ def _lines(out: Path) -> int:
     return sum(len(path.read_bytes().splitlines()) for path in out.glob("camera/*.jsonl"))
 
 
+@pytest.mark.slow
 def test_sigterm_under_heavy_load_exits_0_within_5_s_with_everything_flushed(
     broker: Mosquitto, tmp_path: Path
 ) -> None:
