@@ -28,11 +28,14 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# A second, small environment proves the tflite-runtime backend (it needs NumPy < 2).
+# A second, small environment proves the tflite-runtime backend (it needs NumPy < 2), and runs
+# the device's inference tests without TensorFlow, as on a Pi (on the bundles in tests/data):
+#   PYTHONPATH=. .venv-tflite/bin/python -m pytest tests/edge/inference
 # tflite-runtime has no wheels past Python 3.11; there the tests that need it are skipped.
 $(TFLITE_VENV)/.installed-stamp: pyproject.toml
 	$(PYTHON) -m venv $(TFLITE_VENV)
 	$(TFLITE_VENV)/bin/pip install --quiet 'numpy<2' 'opencv-python-headless<4.11' pillow pydantic \
+		'pytest>=8' 'jsonschema>=4.20' \
 		&& $(TFLITE_VENV)/bin/pip install --quiet 'tflite-runtime==2.14.*' \
 		&& $(TFLITE_VENV)/bin/pip install --quiet --no-deps -e . \
 		|| echo "tflite-runtime is not available for this Python: its tests will be skipped"

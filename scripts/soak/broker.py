@@ -1,96 +1,40 @@
 """A real Mosquitto for the soak scripts, and a plain paho subscriber that counts results.
 
-The broker runs from a config written to its own directory, on a free loopback port (never
-the system service), and is stopped with SIGTERM (SIGKILL if it lingers).
+The broker is the tests' own (tests/support/mosquitto.py): a config written to its own
+directory, a free loopback port (never the system service), stopped with SIGTERM (SIGKILL if
+it lingers). Here it keeps no persistence file and queues without limit.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
+import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-START_TIMEOUT_S = 10.0
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for tests.support
+
+from tests.support.mosquitto import MOSQUITTO, Mosquitto
+from tests.support.waiting import wait_for
 
 
-def mosquitto_binary() -> str | None:
-    found = shutil.which("mosquitto")
-    if found:
-        return found
-    return "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Broker:
-    """``with Broker(directory) as broker:`` a mosquitto on 127.0.0.1:``broker.port``."""
+class Broker(Mosquitto):
+    """``with Broker(directory) as broker:`` a mosquitto on 127.0.0.1:``broker.port``; a
+    broker that cannot start ends the script with the reason."""
 
     def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        super().__init__(directory, persistence=False, extra=["max_queued_messages 0"])
 
     def __enter__(self) -> Broker:
-        binary = mosquitto_binary()
-        if binary is None:
+        if MOSQUITTO is None:
             raise SystemExit("needs mosquitto: `make mosquitto` installs it")
-        self.directory.mkdir(parents=True, exist_ok=True)
-        conf = self.directory / "mosquitto.conf"
-        lines = [
-            f"listener {self.port} 127.0.0.1",
-            "user root" if os.geteuid() == 0 else "",
-            "allow_anonymous true",
-            "max_queued_messages 0",
-            f"log_dest file {self.directory / 'mosquitto.log'}",
-        ]
-        conf.write_text("\n".join(line for line in lines if line) + "\n")
-        self.process = subprocess.Popen(
-            [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"mosquitto exited at once; see {self.directory}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.02)
-        self.stop()
-        raise SystemExit(f"mosquitto did not listen on port {self.port}")
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
         try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+            self.start()
+        except RuntimeError as exc:
+            raise SystemExit(str(exc)) from exc
+        return self
 
 
 class ResultCounter:
@@ -138,9 +82,4 @@ class ResultCounter:
             return list(self.seqs.get(camera, []))
 
     def wait_for(self, done: Callable[[], bool], timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if done():
-                return True
-            time.sleep(0.05)
-        return done()
+        return wait_for(done, timeout, step=0.05)

@@ -70,14 +70,12 @@ class Results:
     """The results directory as checked so far: what was read, where each file ended."""
 
     def __init__(self, out: Path, summary: Summary) -> None:
-        import jsonschema
-
-        from edge.records import schema
+        from tests.support.schema import VALIDATOR
 
         self.directory = out / CAMERA
         self.outbox = out / ".mqtt-outbox.sqlite"
         self.summary = summary
-        self.validator = jsonschema.Draft202012Validator(schema())
+        self.validator = VALIDATOR
         self.offsets: dict[Path, int] = {}
         self.seqs: list[int] = []
 

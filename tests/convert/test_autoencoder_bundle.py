@@ -12,7 +12,7 @@ from edge.images import list_images, load_rgb
 from edge.inference.anomaly import AnomalyDetector
 from edge.inference.bundle import load_bundle
 
-pytestmark = pytest.mark.tf
+pytestmark = [pytest.mark.tf, pytest.mark.slow]  # the module's bundle takes about 18 s
 
 
 def test_the_sidecar_holds_the_threshold(autoencoder_bundle: Path) -> None:

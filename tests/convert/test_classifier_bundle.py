@@ -15,7 +15,7 @@ from edge.inference.classify import Classifier
 from edge.inference.model import TFLiteModel
 from models.datasets import DigitsFolders
 
-pytestmark = pytest.mark.tf
+pytestmark = [pytest.mark.tf, pytest.mark.slow]  # the module's bundle takes about 5 s
 
 
 def _validation(bundle: Path) -> dict[str, Any]:

@@ -5,19 +5,18 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import cv2
-import jsonschema
 import numpy as np
 import pytest
 
 from edge.cli import main
-from edge.records import schema
 
 from ..conftest import REPO
+from ..support.schema import validate
+from ..support.waiting import wait_for
 
 
 @pytest.fixture
@@ -55,15 +54,14 @@ def test_max_frames_writes_exactly_n_valid_records(
     assert code == 0
     records = _records(out)
     assert len(records) == 7
-    validator = jsonschema.Draft202012Validator(schema())
     for record in records:
-        validator.validate(record)
+        validate(record)
     assert [r["seq"] for r in records] == list(range(7))
     first = records[0]
     assert first["frame"] == {"width": 80, "height": 60}
     assert first["classification"]["model"] == "tiny"  # type: ignore[index]
     assert len(first["classification"]["top"]) == 3  # type: ignore[index]
-    assert set(first["anomaly"]) >= {"score", "threshold", "is_anomaly"}  # type: ignore[arg-type]
+    assert set(first["anomaly"]) >= {"score", "threshold", "is_anomaly"}  # type: ignore[call-overload]
     latest = json.loads((out / "camera" / "latest.json").read_text())
     assert latest == records[-1]
 
@@ -129,9 +127,7 @@ def test_sigterm_finishes_the_frame_in_flight(frames: Path, tmp_path: Path) -> N
          "--fps", "4", "--out", str(out), "--classifier", "", "--anomaly", ""],
         env=env, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while not _records_exist(out) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for(lambda: _records_exist(out), 30, 0.1)
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=10)
     assert proc.returncode == 0, stderr

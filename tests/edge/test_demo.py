@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import re
 
-import jsonschema
 import pytest
 
 from edge import demo
 from edge.cli import main
-from edge.records import schema
+
+from ..support.schema import validate
 
 FRAME_NAME = re.compile(r"^\d+_(digit(?P<digit>\d)|photo)\.png$")
 
@@ -56,6 +56,5 @@ def test_the_autoencoder_flags_the_photos(demo_records: list[dict[str, object]])
 
 
 def test_every_demo_record_is_valid(demo_records: list[dict[str, object]]) -> None:
-    validator = jsonschema.Draft202012Validator(schema())
     for record in demo_records:
-        validator.validate(record)
+        validate(record)

@@ -6,7 +6,7 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -21,14 +21,9 @@ from edge.daemon import Outputs
 from edge.errors import CommandError
 from edge.publishers.memory import MemoryPublisher
 
+from ..support.waiting import wait_until
+
 Running = tuple[CameraWorker, DaemonControl, MemoryPublisher]
-
-
-def _wait(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -69,7 +64,7 @@ def test_the_cameras_as_mqtt_sees_them(
     (info,) = control.cameras()
     assert info.name == "door" and info.labels == tuple(str(n) for n in range(10))
     assert info.classifier == "digits" and info.anomaly is None
-    _wait(lambda: len(memory.records) >= 2)
+    wait_until(lambda: len(memory.records) >= 2)
     counters = control.counters()["door"]
     assert counters.processed >= 2 and counters.dropped == 0 and not counters.paused
     with pytest.raises(CommandError, match="no camera named 'yard'; cameras: door"):
@@ -80,16 +75,16 @@ def test_pause_threshold_resume(
     running: Running,
 ) -> None:
     worker, control, memory = running
-    _wait(lambda: len(memory.records) >= 1)
+    wait_until(lambda: len(memory.records) >= 1)
     control.apply(Command("door", "pause"))
-    _wait(lambda: control.counters()["door"].paused)
+    wait_until(lambda: control.counters()["door"].paused)
     time.sleep(0.1)
     paused_at = len(memory.records)
     time.sleep(0.4)
     assert len(memory.records) == paused_at
     control.apply(Command("door", "confidence_threshold", 1.0))
     control.apply(Command("door", "resume"))
-    _wait(lambda: len(memory.records) >= paused_at + 3)
+    wait_until(lambda: len(memory.records) >= paused_at + 3)
     after = memory.records[paused_at:]
     assert {r.classification.label for r in after if r.classification} == {"unknown"}
     assert worker.pipeline.stages.camera.confidence_threshold == 1.0
@@ -107,11 +102,11 @@ def test_a_failed_reload_keeps_the_old_models(
     (tmp_path / "models" / "digits.tflite").write_bytes(b"not a model")
     with caplog.at_level(logging.ERROR):
         control.apply(Command("door", "reload"))
-        _wait(lambda: "reload failed, keeping the old models" in caplog.text)
+        wait_until(lambda: "reload failed, keeping the old models" in caplog.text)
     assert worker.pipeline.stages is before and not reloaded.is_set()
     count = len(memory.records)
-    _wait(lambda: len(memory.records) > count)  # still classifying
+    wait_until(lambda: len(memory.records) > count)  # still classifying
     shutil.copy(demo.classifier_path(), tmp_path / "models" / "digits.tflite")
     control.apply(Command("door", "reload"))
-    _wait(reloaded.is_set)
+    wait_until(reloaded.is_set)
     assert worker.pipeline.stages is not before

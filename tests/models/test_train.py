@@ -51,6 +51,7 @@ def test_a_classifier_learns_and_is_saved_with_its_sidecars(
     assert json.loads((tmp_path / "m.preprocess.json").read_text()) == GRAY32.as_dict()
 
 
+@pytest.mark.slow
 def test_training_is_reproducible_with_a_seed(three_digits: Path, tmp_path: Path) -> None:
     from models.train import TrainOptions, train_classifier
 

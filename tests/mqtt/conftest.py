@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from .support import MOSQUITTO, Mosquitto, Receiver, make_frames
+from ..support.mosquitto import MOSQUITTO, Mosquitto
+from .support import Receiver, make_frames
 
 
 @pytest.fixture

@@ -1,27 +1,18 @@
-"""Helpers of the MQTT tests: a real Mosquitto, a receiver that is not the project's own
-client (plain paho), records, settings, and the daemon as a process.
-
-Each broker runs from a config generated in its own directory on a free loopback port (never
-the system service); it can be stopped and started again on the same port.
-"""
+"""Helpers of the MQTT tests: a receiver that is not the project's own client (plain paho),
+publisher settings, and the daemon as a process. The broker is ``tests.support.mosquitto``."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import numpy as np
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
@@ -29,119 +20,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from edge.config import MqttOutput
 from edge.publishers.mqtt.settings import Broker, MqttSettings
 from edge.publishers.mqtt.topics import Topics
-from edge.records import ResultRecord, schema
+
+from ..support.schema import validate
+from ..support.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
-MOSQUITTO = shutil.which("mosquitto") or (
-    "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
-)
-VALIDATOR = jsonschema.Draft202012Validator(schema())
-START_TIMEOUT_S = 10.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class TlsFiles:
-    ca: Path
-    cert: Path
-    key: Path
-    client_cert: Path
-    client_key: Path
-
-
-class Mosquitto:
-    """One mosquitto process on 127.0.0.1:``port`` with a config written to ``directory``."""
-
-    def __init__(
-        self,
-        directory: Path,
-        *,
-        tls: TlsFiles | None = None,
-        require_certificate: bool = False,
-        users: dict[str, str] | None = None,
-    ) -> None:
-        self.directory = directory
-        self.port = free_port()
-        self.tls = tls
-        self.require_certificate = require_certificate
-        self.users = users
-        self.log = directory / "mosquitto.log"
-        self.process: subprocess.Popen[bytes] | None = None
-        directory.mkdir(parents=True, exist_ok=True)
-
-    @property
-    def url(self) -> str:
-        return f"{'mqtts://localhost' if self.tls else 'mqtt://127.0.0.1'}:{self.port}"
-
-    def config(self) -> str:
-        lines = [
-            f"listener {self.port} 127.0.0.1",
-            "user root" if os.geteuid() == 0 else "",
-            "persistence true",
-            f"persistence_location {self.directory}/",
-            "autosave_interval 1",
-            f"log_dest file {self.log}",
-            "log_type all",
-            f"allow_anonymous {'false' if self.users else 'true'}",
-        ]
-        if self.users:
-            lines.append(f"password_file {self._password_file()}")
-        if self.tls:
-            lines += [
-                f"cafile {self.tls.ca}",
-                f"certfile {self.tls.cert}",
-                f"keyfile {self.tls.key}",
-            ]
-            lines.append(f"require_certificate {str(self.require_certificate).lower()}")
-        return "\n".join(line for line in lines if line) + "\n"
-
-    def _password_file(self) -> Path:
-        path = self.directory / "passwords"
-        path.write_text("")
-        for user, password in (self.users or {}).items():
-            subprocess.run(["mosquitto_passwd", "-b", str(path), user, password], check=True)
-        path.chmod(0o600)
-        return path
-
-    def start(self) -> None:
-        if self.process is not None:
-            raise RuntimeError("mosquitto is already running")
-        conf = self.directory / "mosquitto.conf"
-        conf.write_text(self.config())
-        assert MOSQUITTO is not None
-        self.process = subprocess.Popen(
-            [MOSQUITTO, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"mosquitto exited: {self.process.stderr.read()!r}")  # type: ignore[union-attr]
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.02)
-        self.stop()
-        raise RuntimeError(f"mosquitto did not listen on {self.port} within {START_TIMEOUT_S} s")
-
-    def stop(self) -> None:
-        """SIGTERM (mosquitto saves its sessions), SIGKILL if it lingers."""
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-        if process.stderr is not None:
-            process.stderr.close()
 
 
 # -- a receiver that is not the project's client: plain paho ---------------------------------
@@ -182,12 +65,14 @@ class Receiver:
             self.client.tls_set(ca_certs=str(self.tls_ca))
         if self.username is not None:
             self.client.username_pw_set(self.username, self.password)
-        self.client.on_connect = lambda client, *_: [
-            client.subscribe(t, self.qos) for t in self.topics
-        ]
+        self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.connected = threading.Event()
         self.client.on_subscribe = lambda *_: self.connected.set()
+
+    def _on_connect(self, client: paho.Client, *_: Any) -> None:
+        for topic in self.topics:
+            client.subscribe(topic, self.qos)
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         with self._lock:
@@ -211,19 +96,14 @@ class Receiver:
             return [m for m in self.messages if m.topic.endswith(suffix)]
 
     def wait(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return True
-            time.sleep(0.02)
-        return predicate()
+        return wait_for(predicate, timeout)
 
     def results(self) -> list[dict[str, Any]]:
         """Every result payload, schema-checked, in arrival order (repeats included)."""
         found = []
         for message in self.on("/result"):
             data = message.json()
-            VALIDATOR.validate(data)
+            validate(data)
             found.append(data)
         return found
 
@@ -240,32 +120,6 @@ def settings_for(url: str, tmp_path: Path, device: str = "pi", **options: Any) -
     values = {"reconnect_min": 0.05, "reconnect_max": 0.3, "flush_timeout": 5.0, **options}
     broker = Broker(MqttOutput(url=url, **values), client_id, password)
     return MqttSettings(broker, Topics("edge", device), outbox)
-
-
-def make_record(
-    seq: int,
-    *,
-    camera: str = "front",
-    label: str = "7",
-    rgb: tuple[int, int, int] = (58, 95, 140),
-    anomaly: bool = False,
-    device: str = "pi",
-) -> ResultRecord:
-    hex_ = "#{:02x}{:02x}{:02x}".format(*rgb)
-    return ResultRecord.create(
-        device=device,
-        camera=camera,
-        seq=seq,
-        timestamp=1795957507.0 + seq * 0.1,
-        frame={"width": 64, "height": 48},
-        colors=[{"hex": hex_, "rgb": list(rgb), "fraction": 0.7},
-                {"hex": "#000000", "rgb": [0, 0, 0], "fraction": 0.3}],
-        classification={"model": "digits", "top": [{"label": label, "score": 0.9},
-                                                   {"label": "1", "score": 0.1}], "label": label},
-        anomaly={"model": "ae", "score": 0.5 if anomaly else 0.01, "threshold": 0.03,
-                 "is_anomaly": anomaly},
-        timing_ms={"capture": 1.0, "colors": 2.0, "classify": 3.0, "anomaly": 4.0, "total": 10.0},
-    )  # fmt: skip
 
 
 # -- the daemon as a process -------------------------------------------------------------------

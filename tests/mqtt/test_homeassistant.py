@@ -12,7 +12,8 @@ import pytest
 from edge.control import CameraInfo, StaticControl
 from edge.publishers.mqtt.publisher import MqttPublisher
 
-from .support import Mosquitto, Receiver, file_records, settings_for, start_daemon, write_config
+from ..support.mosquitto import Mosquitto
+from .support import Receiver, file_records, settings_for, start_daemon, write_config
 
 Receive = Callable[..., Receiver]
 DIGITS = tuple(str(n) for n in range(10))

@@ -16,13 +16,9 @@ from typing import Any
 
 import pytest
 
-from .support import (
-    Mosquitto,
-    Receiver,
-    file_records,
-    start_daemon,
-    write_config,
-)
+from ..support.mosquitto import Mosquitto
+from ..support.waiting import wait_until
+from .support import Receiver, file_records, start_daemon, write_config
 
 RUN_TIMEOUT_S = 60
 
@@ -54,13 +50,6 @@ def _check_delivery(expected: list[dict[str, Any]], receiver: Receiver) -> dict[
     }
 
 
-def _wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def _outbox_rows(out: Path) -> int:
     with sqlite3.connect(out / ".mqtt-outbox.sqlite") as db:
         return int(db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
@@ -76,7 +65,7 @@ def test_a_broker_outage_in_the_middle_of_a_run_loses_nothing(
     config = write_config(tmp_path / "edge.toml")
     daemon = start_daemon(*_run_args(config, frames(200), out, broker.url, 200))
     try:
-        _wait_until(lambda: len(receiver.on("/result")) >= 40)
+        wait_until(lambda: len(receiver.on("/result")) >= 40, 30)
         broker.stop()
         down_at = time.time()
         time.sleep(1.5)  # the daemon goes on: about 60 frames while the broker is away
@@ -110,14 +99,14 @@ def test_a_daemon_restarted_while_the_broker_is_down_loses_nothing(
     first = start_daemon(*_run_args(config, folder, out, broker.url, 80))
     second = first
     try:
-        _wait_until(lambda: len(receiver.on("/result")) >= 15)
+        wait_until(lambda: len(receiver.on("/result")) >= 15, 30)
         broker.stop()
         _, stderr = first.communicate(timeout=RUN_TIMEOUT_S)
         assert first.returncode == 0, stderr
         kept = _outbox_rows(out)
         assert kept >= 20, "the first run should end with results in its outbox"
         second = start_daemon(*_run_args(config, folder, out, broker.url, 80))
-        _wait_until(lambda: len(file_records(out)) >= 100)
+        wait_until(lambda: len(file_records(out)) >= 100, 30)
         broker.start()
         _, stderr = second.communicate(timeout=RUN_TIMEOUT_S)
         assert second.returncode == 0, stderr

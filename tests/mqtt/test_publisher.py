@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -17,7 +18,11 @@ from edge.errors import PublishError
 from edge.publishers import create_publisher
 from edge.publishers.mqtt.publisher import MqttPublisher
 
-from .support import VALIDATOR, Mosquitto, Receiver, make_record, settings_for
+from ..support.mosquitto import Mosquitto
+from ..support.records import make_record
+from ..support.schema import VALIDATOR
+from ..support.waiting import wait_for
+from .support import Receiver, settings_for
 
 Receive = Callable[..., Receiver]
 
@@ -120,9 +125,13 @@ def test_a_killed_publisher_leaves_offline_as_its_last_will(
     assert receiver.wait(lambda: [m.payload for m in receiver.messages] == [b"online"])
     sock = publisher.session.client.socket()
     assert sock is not None
-    sock.shutdown(socket.SHUT_RDWR)  # gone without a DISCONNECT, as after a crash
+    # gone without a DISCONNECT, as after a crash
+    cast(socket.socket, sock).shutdown(socket.SHUT_RDWR)
     assert receiver.wait(lambda: b"offline" in [m.payload for m in receiver.messages])
     publisher.close()
+
+
+TIMING = {"capture": 1.0, "colors": 2.0, "classify": 3.0, "anomaly": 4.0, "total": 10.0}
 
 
 def test_stats_are_published_periodically(
@@ -132,7 +141,7 @@ def test_stats_are_published_periodically(
     control = StaticControl([CameraInfo("front")])
     with MqttPublisher(settings_for(broker.url, tmp_path, stats_interval=0.2), control) as pub:
         for seq in range(20):
-            pub.publish(make_record(seq))
+            pub.publish(make_record(seq, timing_ms=TIMING))
             time.sleep(0.01)
         assert receiver.wait(lambda: len(receiver.messages) >= 2)
     stats = [m.json() for m in receiver.messages]
@@ -195,9 +204,7 @@ def test_commands_reach_the_control_and_bad_ones_are_logged(
         ]
         for topic, payload in sent:
             sender.client.publish(topic, payload, qos=1).wait_for_publish(5)
-        deadline = time.monotonic() + 5
-        while "garage" not in caplog.text and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for(lambda: "garage" in caplog.text, 5)
     assert control.applied == [
         Command("front", "pause"),
         Command("front", "confidence_threshold", 0.75),
@@ -256,9 +263,7 @@ def test_a_server_that_is_not_a_broker_is_one_clear_error(
     with caplog.at_level(logging.ERROR), server:
         with MqttPublisher(settings_for(f"mqtt://127.0.0.1:{port}", tmp_path)) as publisher:
             publisher.publish(make_record(0))
-            deadline = time.monotonic() + 5
-            while publisher.session.failures < 3 and time.monotonic() < deadline:
-                time.sleep(0.02)
+            wait_for(lambda: publisher.session.failures >= 3, 5)
         assert publisher.session.failures >= 3
     (error,) = [record.getMessage() for record in caplog.records]  # once, not per attempt
     assert error.startswith(f"mqtt://127.0.0.1:{port}: no MQTT answer (")

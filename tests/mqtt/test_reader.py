@@ -17,7 +17,9 @@ from edge.errors import ConfigError, PublishError
 from edge.publishers.mqtt.publisher import MqttPublisher
 from edge.records import ResultRecord, subscribe_records
 
-from .support import Mosquitto, make_record, settings_for
+from ..support.mosquitto import Mosquitto
+from ..support.records import make_record
+from .support import settings_for
 
 
 def _publish_later(publisher: MqttPublisher, records: list[ResultRecord]) -> threading.Thread:
@@ -66,7 +68,7 @@ def test_edge_tail_mqtt_prints_records_as_json_or_lines(
     with MqttPublisher(settings_for(broker.url, tmp_path)) as publisher:
         publisher.publish(make_record(41, camera="front"))
         publisher.publish(make_record(42, camera="front"))
-        publisher.publish(make_record(7, camera="back"))
+        publisher.publish(make_record(7, camera="back", label="7"))
     assert main(["tail", "--mqtt", broker.url, "--no-follow", "--json"]) == 0
     printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert sorted((r["camera"], r["seq"]) for r in printed) == [("back", 7), ("front", 42)]

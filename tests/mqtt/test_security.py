@@ -16,15 +16,10 @@ from edge.errors import ConfigError
 from edge.publishers.mqtt.publisher import MqttPublisher
 from edge.publishers.mqtt.settings import MqttSettings
 
-from .support import (
-    Mosquitto,
-    Receiver,
-    TlsFiles,
-    file_records,
-    make_frames,
-    make_record,
-    settings_for,
-)
+from ..support.mosquitto import Mosquitto, TlsFiles
+from ..support.records import make_record
+from ..support.waiting import wait_for
+from .support import Receiver, file_records, make_frames, settings_for
 
 PASSWORD = "s3cret-Pa55"
 
@@ -85,7 +80,7 @@ def test_an_untrusted_certificate_is_a_clear_error_and_results_wait(
     broker = make_broker(tls=tls)
     with MqttPublisher(settings_for(broker.url, tmp_path, flush_timeout=0.1)) as publisher:
         publisher.publish(make_record(0))
-        _wait(lambda: "not trusted" in caplog.text)
+        wait_for(lambda: "not trusted" in caplog.text, 5)
         assert not publisher.connected
         assert len(publisher.outbox) == 1
     assert "certificate is not trusted" in caplog.text
@@ -187,9 +182,3 @@ def test_a_wrong_password_is_one_clear_line_not_a_crash_loop(
     everything = caplog.text + "".join(capsys.readouterr())
     assert PASSWORD not in everything
     assert "30 result(s) kept in the outbox" in caplog.text
-
-
-def _wait(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate() and time.monotonic() < deadline:
-        time.sleep(0.02)

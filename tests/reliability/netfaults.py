@@ -10,10 +10,13 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import TypeVar
 
 from edge import demo
 
-from ..mqtt.support import free_port
+from ..support.mosquitto import free_port
+
+_S = TypeVar("_S", bound="_Server")
 
 
 class _Server(threading.Thread):
@@ -50,7 +53,7 @@ class _Server(threading.Thread):
     def handle(self, client: socket.socket) -> None:
         raise NotImplementedError
 
-    def __enter__(self) -> _Server:
+    def __enter__(self: _S) -> _S:
         self.start()
         return self
 

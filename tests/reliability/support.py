@@ -12,7 +12,7 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +21,10 @@ from typing import Any
 import jsonschema
 
 from edge.publishers.mqtt.outbox import Outbox
-from edge.records import ResultRecord, schema
+from edge.records import ResultRecord
 
-VALIDATOR = jsonschema.Draft202012Validator(schema())
+from ..support.schema import validate
+
 FAULT_SOURCE = "edge.sources.fault:FaultySource"
 
 # Lines third-party libraries print straight to fd 2, that no setting of ours turns off:
@@ -41,15 +42,6 @@ def user_lines(stderr: str) -> list[str]:
     is gone), without the third-party noise above."""
     shown = (raw.rsplit("\r", 1)[-1].rstrip() for raw in stderr.split("\n"))
     return [line for line in shown if line and not THIRD_PARTY_NOISE.match(line)]
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, step: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
 
 
 # -- sd_notify ----------------------------------------------------------------------------------
@@ -165,7 +157,7 @@ def check_results(out: Path, camera: str = "camera") -> Results:
         for number, line in enumerate(data.splitlines(), 1):
             try:
                 record = json.loads(line)
-                VALIDATOR.validate(record)
+                validate(record)
                 ResultRecord.from_dict(record)
             except (ValueError, jsonschema.ValidationError) as exc:
                 raise AssertionError(f"{path}:{number}: not a record: {exc}: {line!r}") from exc
@@ -174,7 +166,7 @@ def check_results(out: Path, camera: str = "camera") -> Results:
     latest = None
     if latest_path.exists():
         latest = json.loads(latest_path.read_bytes())
-        VALIDATOR.validate(latest)
+        validate(latest)
     return Results(records, latest, files)
 
 

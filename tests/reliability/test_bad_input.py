@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from edge import demo
 from edge.cli import main
 from edge.errors import EX_CONFIG, EX_FAILURE, EX_USAGE
 from edge.inference.preprocess import Preprocess
@@ -374,7 +375,7 @@ def test_grayscale_16_bit_rgba_palette_and_cmyk_images_are_read(
 ) -> None:
     odd = sorted(str(p) for p in (d / "odd").iterdir())
     assert main(["colors", *odd, "--json"]) == 0
-    assert main(["classify", "--model", str(world.demo.classifier_path()), *odd]) == 0
+    assert main(["classify", "--model", str(demo.classifier_path()), *odd]) == 0
     out = capfd.readouterr().out.splitlines()
     assert len(out) == 2 * len(odd)
 

@@ -21,9 +21,11 @@ from typing import Any
 
 import pytest
 
-from ..mqtt.support import Mosquitto, Receiver, file_records, start_daemon, write_config
+from ..mqtt.support import Receiver, file_records, start_daemon, write_config
+from ..support.mosquitto import Mosquitto
+from ..support.waiting import wait_for
 from .netfaults import FlappingProxy, SilentBroker, looped_frames
-from .support import NotifyListener, outbox_depth, user_lines, wait_for
+from .support import NotifyListener, outbox_depth, user_lines
 
 EXIT_WITHIN_S = 5.0
 

@@ -56,6 +56,7 @@ def _run(tmp_path: Path, source: str, max_frames: int, *options: str) -> int:
     ])  # fmt: skip
 
 
+@pytest.mark.slow
 def test_the_daemon_survives_every_camera_fault_and_resumes(
     fault_source: str,
     notify: NotifyListener,
@@ -92,6 +93,7 @@ def test_the_daemon_survives_every_camera_fault_and_resumes(
     assert notify.fields("READY") and notify.fields("STOPPING")
 
 
+@pytest.mark.slow
 def test_a_blocked_camera_read_stops_the_watchdog_until_frames_flow_again(
     fault_source: str,
     notify: NotifyListener,

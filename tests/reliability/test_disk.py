@@ -29,8 +29,10 @@ from edge import daemon
 from edge.cli import main
 from edge.publishers.mqtt.outbox import Outbox
 
-from ..mqtt.support import Mosquitto, Receiver, write_config
-from .support import check_results, fill, tmpfs, wait_for
+from ..mqtt.support import Receiver, write_config
+from ..support.mosquitto import Mosquitto
+from ..support.waiting import wait_for
+from .support import check_results, fill, tmpfs
 
 INTERVAL = 0.5  # the daemon's throttle interval for a recurring publisher problem, shortened
 FPS = 40

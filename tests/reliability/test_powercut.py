@@ -16,7 +16,9 @@ from edge.cli import main
 from edge.publishers.files import FilesPublisher
 from edge.state import SeqCounter
 
-from ..mqtt.support import MOSQUITTO, REPO, Mosquitto, Receiver, make_record, write_config
+from ..mqtt.support import REPO, Receiver, write_config
+from ..support.mosquitto import MOSQUITTO, Mosquitto
+from ..support.records import make_record
 
 SOAK = REPO / "scripts" / "soak"
 DEVICE = "pi-test"

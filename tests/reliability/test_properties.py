@@ -9,10 +9,16 @@ import copy
 import json
 import os
 import string
+import sys
 import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
 
 import numpy as np
 import pytest
@@ -28,7 +34,6 @@ from edge.config import (
     load_config,
     parse_config,
     parse_mqtt_url,
-    tomllib,
     with_overrides,
 )
 from edge.errors import ConfigError, ModelError
@@ -40,7 +45,7 @@ from edge.inference.colors import ColorTracker, dominant_colors, downsample
 from edge.pipeline import Pipeline, Stages
 from edge.records import RecordError, ResultRecord
 
-from .support import VALIDATOR
+from ..support.schema import VALIDATOR
 
 # EDGE_FUZZ_SCALE multiplies the examples (EDGE_FUZZ_SCALE=20 for a long soak). The examples
 # are derived from each test's name (derandomize, no example database), so every run and every
@@ -80,7 +85,8 @@ def images(draw: st.DrawFn, max_side: int = 24) -> np.ndarray:
         return draw(hnp.arrays(np.uint8, (height, width, 3)))
     palette = np.array(draw(palettes), np.uint8)
     index = draw(hnp.arrays(np.intp, (height, width), elements=st.integers(0, len(palette) - 1)))
-    return palette[index]
+    image: np.ndarray = palette[index]
+    return image
 
 
 def check_colors(colors: tuple[Any, ...], rgb: np.ndarray, k: int, slack: int = 0) -> None:

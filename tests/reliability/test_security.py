@@ -34,7 +34,8 @@ from edge.inference import runtime
 from edge.inference.bundle import load_bundle
 from edge.inference.classify import Classifier
 
-from ..mqtt.support import Mosquitto, Receiver
+from ..mqtt.support import Receiver
+from ..support.mosquitto import Mosquitto
 from .support import check_results, user_lines
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,10 +12,14 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from edge.sources.demo import DEMO_FPS
 
-from ..mqtt.support import Mosquitto, Receiver, start_daemon, write_config
-from .support import check_results, user_lines, wait_for
+from ..mqtt.support import Receiver, start_daemon, write_config
+from ..support.mosquitto import Mosquitto
+from ..support.waiting import wait_for
+from .support import check_results, user_lines
 
 EXIT_WITHIN_S = 5.0
 LOAD_S = 2.0  # how long the daemon runs flat out before the signal
@@ -31,6 +35,7 @@ def _lines(out: Path) -> int:
     return sum(len(path.read_bytes().splitlines()) for path in out.glob("camera/*.jsonl"))
 
 
+@pytest.mark.slow
 def test_sigterm_under_heavy_load_exits_0_within_5_s_with_everything_flushed(
     broker: Mosquitto, tmp_path: Path
 ) -> None:

@@ -210,7 +210,7 @@ def build_tf(root: Path, tiny_models: dict[str, tuple[Any, bytes]], preprocess: 
     """Keras files that are not (usable) models, and bundles TensorFlow has to make."""
     import keras
 
-    from ..conftest import bundle_meta, convert_keras
+    from ..support.tiny import bundle_meta, convert_keras
 
     k = root / "keras"
     k.mkdir()

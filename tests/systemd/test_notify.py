@@ -17,6 +17,8 @@ from edge import demo
 
 from ..conftest import REPO
 
+pytestmark = pytest.mark.slow  # every test runs the daemon for 4 to 9 s
+
 WATCHDOG_USEC = 1_000_000  # pings every 0.25 s while healthy
 
 

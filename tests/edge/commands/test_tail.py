@@ -6,7 +6,6 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,44 +15,11 @@ from edge.publishers.files import FilesPublisher
 from edge.records import ResultRecord, follow_records
 from edge.records.files import RecordFollower
 
-TS = 1795957507.123  # 2026-11-29T13:05:07.123Z
+from ...support.records import TS, make_record
+from ...support.waiting import wait_for
+
 POLL = 0.01
 DAY = "results-20261129.jsonl"
-
-
-def make_record(
-    seq: int = 42, camera: str = "front", offset: float = 0.0, **changes: Any
-) -> ResultRecord:
-    data: dict[str, Any] = {
-        "device": "pi",
-        "camera": camera,
-        "seq": seq,
-        "timestamp": TS + offset,
-        "frame": {"width": 640, "height": 480},
-        "colors": [
-            {"hex": "#3a5f8c", "rgb": [58, 95, 140], "fraction": 0.41},
-            {"hex": "#f0e0d0", "rgb": [240, 224, 208], "fraction": 0.32},
-            {"hex": "#000000", "rgb": [0, 0, 0], "fraction": 0.27},
-        ],
-        "classification": {
-            "model": "digits",
-            "top": [
-                {"label": "7", "score": 0.98},
-                {"label": "3", "score": 0.01},
-                {"label": "1", "score": 0.005},
-            ],
-        },
-        "anomaly": {"model": "ae", "score": 0.012, "threshold": 0.031, "is_anomaly": False},
-        "timing_ms": {
-            "capture": 1.0,
-            "colors": 2.0,
-            "classify": 5.0,
-            "anomaly": 4.3,
-            "total": 12.3,
-        },
-    }
-    data.update(changes)
-    return ResultRecord.create(**data)
 
 
 def test_format_record_is_one_short_line() -> None:
@@ -119,14 +85,14 @@ def test_follow_sees_appended_lines_including_a_partial_line_completed_later(
     path.write_bytes(line_of(make_record(0)))  # before following: not returned
     stop = threading.Event()
     records = follow_records(tmp_path, poll=POLL, stop=stop)
-    second = line_of(make_record(2, offset=2))
+    second = line_of(make_record(2, timestamp=TS + 2))
 
     def writer() -> None:
         with path.open("ab", buffering=0) as file:
-            file.write(line_of(make_record(1, offset=1)))
+            file.write(line_of(make_record(1, timestamp=TS + 1)))
             file.write(second[:40])  # half a line: not a record yet
             time.sleep(10 * POLL)
-            file.write(second[40:] + line_of(make_record(3, offset=3)))
+            file.write(second[40:] + line_of(make_record(3, timestamp=TS + 3)))
 
     thread = threading.Thread(target=writer)
     thread.start()
@@ -140,9 +106,9 @@ def test_follow_picks_up_new_day_files_and_new_cameras(tmp_path: Path) -> None:
     with FilesPublisher(tmp_path) as publisher:
         publisher.publish(make_record(0))
         records = follow_records(tmp_path, poll=POLL, stop=stop)
-        publisher.publish(make_record(1, offset=1))
-        publisher.publish(make_record(2, offset=86400))  # the next day's file
-        publisher.publish(make_record(0, camera="back", offset=86401))  # a new camera
+        publisher.publish(make_record(1, timestamp=TS + 1))
+        publisher.publish(make_record(2, timestamp=TS + 86400))  # the next day's file
+        publisher.publish(make_record(0, camera="back", timestamp=TS + 86401))  # a new camera
         found = collect(records, 3, stop)
     assert [(record.camera, record.seq) for record in found] == [
         ("front", 1),
@@ -157,8 +123,8 @@ def test_follow_one_camera_only(tmp_path: Path) -> None:
         publisher.publish(make_record(0, camera="back"))
         publisher.publish(make_record(0, camera="front"))
         records = follow_records(tmp_path, camera="front", poll=POLL, stop=stop)
-        publisher.publish(make_record(1, camera="back", offset=1))
-        publisher.publish(make_record(1, camera="front", offset=2))
+        publisher.publish(make_record(1, camera="back", timestamp=TS + 1))
+        publisher.publish(make_record(1, camera="front", timestamp=TS + 2))
         found = collect(records, 1, stop)
     assert [(record.camera, record.seq) for record in found] == [("front", 1)]
 
@@ -171,8 +137,8 @@ def test_follow_goes_on_after_a_torn_tail_is_cut(tmp_path: Path) -> None:
         file.write(b'{"schema":1,"devi')  # the power went out
     assert follower.poll() == []
     with FilesPublisher(tmp_path) as publisher:  # the daemon restarts and cuts the torn line
-        publisher.publish(make_record(1, offset=1))
-        publisher.publish(make_record(2, offset=2))
+        publisher.publish(make_record(1, timestamp=TS + 1))
+        publisher.publish(make_record(2, timestamp=TS + 2))
     assert [record.seq for record in follower.poll()] == [1, 2]
     assert follower.poll() == []
 
@@ -195,8 +161,8 @@ def publish_all(out_dir: Path, records: list[ResultRecord]) -> None:
 
 
 def test_tail_files_writes_the_last_records_and_exits(tmp_path: Path) -> None:
-    publish_all(tmp_path, [make_record(seq, offset=seq) for seq in range(5)])
-    publish_all(tmp_path, [make_record(0, camera="back", offset=3.5)])
+    publish_all(tmp_path, [make_record(seq, timestamp=TS + seq) for seq in range(5)])
+    publish_all(tmp_path, [make_record(0, camera="back", timestamp=TS + 3.5)])
     lines: list[str] = []
     assert tail_files(tmp_path, follow=False, lines=3, write=lines.append) == 3
     assert [line.split()[1:3] for line in lines] == [
@@ -204,33 +170,28 @@ def test_tail_files_writes_the_last_records_and_exits(tmp_path: Path) -> None:
         ["back", "#0"],
         ["front", "#4"],
     ]
-    assert lines[-1] == format_record(make_record(4, offset=4))
+    assert lines[-1] == format_record(make_record(4, timestamp=TS + 4))
 
 
 def test_tail_files_json_and_one_camera(tmp_path: Path) -> None:
-    records = [make_record(seq, offset=seq) for seq in range(3)]
-    publish_all(tmp_path, [*records, make_record(0, camera="back", offset=9)])
+    records = [make_record(seq, timestamp=TS + seq) for seq in range(3)]
+    publish_all(tmp_path, [*records, make_record(0, camera="back", timestamp=TS + 9)])
     lines: list[str] = []
     tail_files(tmp_path, "front", follow=False, json=True, write=lines.append)
     assert lines == [record.to_json() for record in records]
 
 
-def wait_for(lines: list[str], count: int) -> None:
-    deadline = time.monotonic() + 5
-    while len(lines) < count and time.monotonic() < deadline:
-        time.sleep(POLL)
-
-
 def test_tail_files_follows_without_repeating_a_record(tmp_path: Path) -> None:
-    publish_all(tmp_path, [make_record(seq, offset=seq) for seq in range(3)])
+    publish_all(tmp_path, [make_record(seq, timestamp=TS + seq) for seq in range(3)])
     lines: list[str] = []
     stop = threading.Event()
     options = {"lines": 2, "write": lines.append, "poll": POLL, "stop": stop}
     tailer = threading.Thread(target=tail_files, args=(tmp_path,), kwargs=options)
     tailer.start()
-    wait_for(lines, 2)  # the newest two are written, the follower is watching
-    publish_all(tmp_path, [make_record(seq, offset=seq) for seq in range(3, 6)])
-    wait_for(lines, 5)
+    # the newest two are written, the follower is watching
+    wait_for(lambda: len(lines) >= 2, 5, POLL)
+    publish_all(tmp_path, [make_record(seq, timestamp=TS + seq) for seq in range(3, 6)])
+    wait_for(lambda: len(lines) >= 5, 5, POLL)
     stop.set()
     tailer.join()
     assert [line.split()[2] for line in lines] == ["#1", "#2", "#3", "#4", "#5"]

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -13,6 +12,8 @@ from edge.inference.bundle import load_bundle
 from edge.inference.classify import Classifier, Label, decide, select_top, softmax, to_probabilities
 from edge.inference.model import TFLiteModel
 from edge.inference.preprocess import Preprocess, quantize
+
+from ...support.tiny import FloatModel
 
 
 def _images(rng: np.random.Generator, n: int = 24) -> np.ndarray:
@@ -36,15 +37,15 @@ def test_input_is_quantized_in_place_exactly_as_the_reference(
 def test_int8_probabilities_follow_the_float_model(
     which: str,
     make_bundle: Callable[..., Path],
-    tiny_models: dict[str, tuple[Any, bytes]],
+    float_models: dict[str, FloatModel],
     tiny_preprocess: Preprocess,
     rng: np.random.Generator,
 ) -> None:
-    keras_model, _ = tiny_models[which]
+    float_model = float_models[which]
     classifier = Classifier.from_bundle(make_bundle(which))
     images = _images(rng)
     ours = np.array([classifier.probabilities(i) for i in images])
-    floats = keras_model.predict(np.stack([tiny_preprocess.to_float(i) for i in images]), verbose=0)
+    floats = float_model.predict(np.stack([tiny_preprocess.to_float(i) for i in images]), verbose=0)
     theirs = np.array([to_probabilities(f, which) for f in floats])
     assert ours.shape == theirs.shape
     np.testing.assert_allclose(ours.sum(axis=1), 1.0, atol=0.02)
@@ -80,15 +81,15 @@ def test_a_classifier_is_not_an_autoencoder(make_bundle: Callable[..., Path]) ->
 
 def test_anomaly_score_is_the_reconstruction_error(
     make_bundle: Callable[..., Path],
-    tiny_models: dict[str, tuple[Any, bytes]],
+    float_models: dict[str, FloatModel],
     tiny_preprocess: Preprocess,
     rng: np.random.Generator,
 ) -> None:
     detector = AnomalyDetector.from_bundle(make_bundle("autoencoder"))
-    keras_model, _ = tiny_models["autoencoder"]
+    float_model = float_models["autoencoder"]
     for rgb in _images(rng, 5):
         x = tiny_preprocess.to_float(rgb)
-        expected = float(np.mean((keras_model.predict(x[None], verbose=0)[0] - x) ** 2))
+        expected = float(np.mean((float_model.predict(x[None], verbose=0)[0] - x) ** 2))
         score = detector.score(rgb)
         assert score.score == pytest.approx(expected, rel=0.25, abs=2e-3)
         assert score.is_anomaly == (score.score > score.threshold)

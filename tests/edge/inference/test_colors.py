@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -48,7 +49,8 @@ def scene(seed: int, width: int = 640, height: int = 480, noise: float = 6.0) ->
 def noisy(image: Image, seed: int, amplitude: int = 3) -> Image:
     rng = np.random.default_rng(seed)
     wide = image.astype(np.int16) + rng.integers(-amplitude, amplitude + 1, image.shape)
-    return np.clip(wide, 0, 255).astype(np.uint8)
+    clipped: Image = np.clip(wide, 0, 255).astype(np.uint8)
+    return clipped
 
 
 def reference_kmeans(pixels: npt.NDArray[np.float64], k: int, restarts: int = 4) -> float:
@@ -130,7 +132,7 @@ def test_flat_stripes_give_their_colors_and_exact_fractions(
 ) -> None:
     image = stripes([(color, width * scale) for color, width in parts], height=48 * scale)
     colors = dominant_colors(image, k=5)
-    assert [(c.rgb, pytest.approx(c.fraction)) for c in colors] == expected
+    assert [(c.rgb, pytest.approx(c.fraction)) for c in colors] == expected  # type: ignore[comparison-overlap]
 
 
 @pytest.mark.parametrize(("distinct", "k"), [(1, 5), (2, 5), (3, 5), (4, 4), (3, 8)])
@@ -541,6 +543,7 @@ def test_tracker_keeps_colors_in_place_across_a_slow_drift() -> None:
             assert np.abs(rgb - previous).max() <= 3  # the same colors, in the same order
         previous = rgb
     assert tracker.cold_starts == 1
+    previous = cast(npt.NDArray[np.int_], previous)
     np.testing.assert_allclose(previous[0], (219, 21, 49), atol=2)
 
 

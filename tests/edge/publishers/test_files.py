@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -13,30 +14,18 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import jsonschema
 import pytest
 
 from edge.errors import PublishError
 from edge.publishers.files import FilesPublisher, last_seq, remove_old_files
-from edge.records import RecordError, ResultRecord, schema
+from edge.records import RecordError, ResultRecord
 from edge.records.files import camera_dir
 
-VALIDATOR = jsonschema.Draft202012Validator(schema())
+from ...support import records
+from ...support.schema import validate
+
 NOON = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc).timestamp()
-
-
-def make_record(seq: int, timestamp: float = NOON, camera: str = "front") -> ResultRecord:
-    return ResultRecord.create(
-        device="pi",
-        camera=camera,
-        seq=seq,
-        timestamp=timestamp,
-        frame={"width": 640, "height": 480},
-        colors=[{"hex": "#3a5f8c", "rgb": [58, 95, 140], "fraction": 1.0}],
-        classification={"model": "digits", "top": [{"label": "7", "score": 0.98}]},
-        anomaly=None,
-        timing_ms={"capture": 1.0, "colors": 2.0, "classify": 3.0, "anomaly": None, "total": 6.0},
-    )
+make_record = functools.partial(records.make_record, timestamp=NOON)
 
 
 def lines_of(path: Path) -> list[bytes]:
@@ -46,14 +35,14 @@ def lines_of(path: Path) -> list[bytes]:
 
 
 def test_each_record_is_one_schema_valid_line_and_latest_is_the_last(tmp_path: Path) -> None:
-    records = [make_record(seq, NOON + seq * 0.2) for seq in range(25)]
+    records = [make_record(seq, timestamp=NOON + seq * 0.2) for seq in range(25)]
     with FilesPublisher(tmp_path) as publisher:
         for record in records:
             publisher.publish(record)
     lines = lines_of(tmp_path / "front" / "results-20261124.jsonl")
     assert [ResultRecord.from_json(line) for line in lines] == records
     for line in lines:
-        VALIDATOR.validate(json.loads(line))
+        validate(json.loads(line))
     latest = (tmp_path / "front" / "latest.json").read_bytes()
     assert ResultRecord.from_json(latest) == records[-1]
     assert latest == lines[-1] + b"\n"
@@ -92,7 +81,7 @@ def test_files_rotate_at_midnight_utc(tmp_path: Path) -> None:
     times = [midnight - 0.1, midnight - 0.001, midnight, midnight + 0.1]
     with FilesPublisher(tmp_path) as publisher:
         for seq, timestamp in enumerate(times):
-            publisher.publish(make_record(seq, timestamp))
+            publisher.publish(make_record(seq, timestamp=timestamp))
     before = lines_of(tmp_path / "front" / "results-20261124.jsonl")
     after = lines_of(tmp_path / "front" / "results-20261125.jsonl")
     assert [ResultRecord.from_json(line).seq for line in before] == [0, 1]
@@ -148,9 +137,9 @@ def test_retention_is_checked_on_rotation_not_on_every_record(tmp_path: Path) ->
     with FilesPublisher(tmp_path, retention_days=1) as publisher:
         publisher.publish(make_record(0))
         make_day_files(tmp_path / "front", "20261101")
-        publisher.publish(make_record(1, NOON + 1))
+        publisher.publish(make_record(1, timestamp=NOON + 1))
         assert (tmp_path / "front" / "results-20261101.jsonl").exists()  # within the hour
-        publisher.publish(make_record(2, NOON + 86400))
+        publisher.publish(make_record(2, timestamp=NOON + 86400))
         assert not (tmp_path / "front" / "results-20261101.jsonl").exists()  # a new day
 
 

@@ -33,38 +33,10 @@ from edge.records import (
     schema,
 )
 
-VALIDATOR = jsonschema.Draft202012Validator(schema())
+from ...support.records import record_dict
+from ...support.schema import VALIDATOR
+
 TS = 1795957507.123  # 2026-11-29T13:05:07.123Z
-
-
-def record_dict(**changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "schema": 1,
-        "device": "pi-kitchen",
-        "camera": "front",
-        "seq": 42,
-        "ts": "2026-11-29T13:05:07.123Z",
-        "frame": {"width": 640, "height": 480},
-        "colors": [
-            {"hex": "#3a5f8c", "rgb": [58, 95, 140], "fraction": 0.41},
-            {"hex": "#ffffff", "rgb": [255, 255, 255], "fraction": 0.32},
-            {"hex": "#000000", "rgb": [0, 0, 0], "fraction": 0.27},
-        ],
-        "classification": {
-            "model": "digits",
-            "top": [{"label": "7", "score": 0.98}, {"label": "3", "score": 0.01}],
-        },
-        "anomaly": {"model": "ae", "score": 0.0123, "threshold": 0.031, "is_anomaly": False},
-        "timing_ms": {
-            "capture": 1.2,
-            "colors": 3.4,
-            "classify": 5.6,
-            "anomaly": 2.0,
-            "total": 12.3,
-        },
-    }
-    data.update(changes)
-    return data
 
 
 def assert_valid(record: ResultRecord) -> None:
@@ -176,8 +148,9 @@ def test_timestamp_is_kept_to_the_millisecond_so_json_round_trips() -> None:
     moved = dataclasses.replace(record, timestamp=TS + 0.0004567)
     assert moved.timestamp == TS
     aware = dataclasses.replace(
-        record, timestamp=datetime(2026, 11, 29, 13, 5, 7, 123456, tzinfo=timezone.utc)
-    )  # type: ignore[arg-type]
+        record,
+        timestamp=datetime(2026, 11, 29, 13, 5, 7, 123456, tzinfo=timezone.utc),  # type: ignore[arg-type]
+    )
     assert aware.timestamp == TS
 
 
@@ -455,7 +428,7 @@ records = st.builds(
 ).flatmap(
     lambda data: st.dictionaries(
         st.text().filter(lambda key: key not in REQUIRED_KEYS), json_values, max_size=3
-    ).map(lambda extra: {**data, **extra})
+    ).map(lambda extra: {**data, **extra})  # type: ignore[dict-item]
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,7 +45,7 @@ def test_a_path_that_is_not_a_camera(tmp_path: Path) -> None:
         ({"fps": 0}, "fps"),
     ],
 )
-def test_bad_v4l2_options(options: dict[str, object], message: str) -> None:
+def test_bad_v4l2_options(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         create_source("v4l2:0", **options)
 
@@ -92,6 +93,6 @@ def test_redact(url: str, expected: str) -> None:
         ("http://host/x", {"read_timeout": "1"}, "read_timeout must be a number"),
     ],
 )
-def test_bad_stream_specs(spec: str, options: dict[str, object], message: str) -> None:
+def test_bad_stream_specs(spec: str, options: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         create_source(spec, **options)

@@ -182,7 +182,7 @@ def test_jitter_never_exceeds_the_maximum(clock: Any) -> None:
         ({"jitter": 1.0}, "jitter must be between"),
     ],
 )
-def test_bad_settings(clock: Any, options: dict[str, float], message: str) -> None:
+def test_bad_settings(clock: Any, options: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         ReconnectingSource(ScriptedSource([], clock), **options)
 

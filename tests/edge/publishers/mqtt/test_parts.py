@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,32 +13,15 @@ from edge.publishers.mqtt.stats import StatsCollector, cpu_temperature
 from edge.publishers.mqtt.topics import ChangeFilter, Topics, decision
 from edge.records import ResultRecord
 
+from ....support.records import make_record
+
 TOPICS = Topics("edge", "pi")
 
 
-def record(
-    seq: int = 0,
-    *,
-    label: str | None = "7",
-    rgb: tuple[int, int, int] = (10, 20, 30),
-    anomaly: bool | None = False,
-    camera: str = "front",
-) -> ResultRecord:
-    return ResultRecord.create(
-        device="pi",
-        camera=camera,
-        seq=seq,
-        timestamp=0.0,
-        frame={"width": 4, "height": 4},
-        colors=[{"hex": "#{:02x}{:02x}{:02x}".format(*rgb), "rgb": list(rgb), "fraction": 1.0}],
-        classification=None
-        if label is None
-        else {"model": "m", "top": [{"label": label, "score": 0.9}], "label": label},
-        anomaly=None
-        if anomaly is None
-        else {"model": "a", "score": 0.1, "threshold": 0.2, "is_anomaly": anomaly},
-        timing_ms={"capture": 1, "colors": 2, "classify": 3, "anomaly": None, "total": 6},
-    )
+def record(seq: int = 0, **changes: Any) -> ResultRecord:
+    """The tests' record with one color, (10, 20, 30), and no anomaly stage in its timings."""
+    timing = {"capture": 1, "colors": 2, "classify": 3, "anomaly": None, "total": 6}
+    return make_record(seq, **{"rgb": (10, 20, 30), "timing_ms": timing, **changes})
 
 
 def test_topics() -> None:
@@ -91,7 +75,7 @@ class Clock:
 def test_change_filter(changed: dict[str, object], sent: bool) -> None:
     wanted = ChangeFilter(color_distance=40.0, heartbeat=0.0, clock=Clock())
     assert wanted.wanted(record(0))
-    assert wanted.wanted(record(1, **changed)) is sent  # type: ignore[arg-type]
+    assert wanted.wanted(record(1, **changed)) is sent
 
 
 def test_change_filter_heartbeat_and_reference() -> None:
