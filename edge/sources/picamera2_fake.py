@@ -62,6 +62,7 @@ __all__ = [
     "FakeJob",
     "FakePicamera2",
     "Platform",
+    "open_cameras",
     "to_memory_layout",
     "write_package",
 ]
@@ -344,6 +345,12 @@ class FakePicamera2:
     def _check_open(self) -> None:
         if not self.is_open:
             raise RuntimeError("Camera is closed")
+
+
+def open_cameras() -> list[FakePicamera2]:
+    """The fake cameras acquired and not closed yet, in this process."""
+    with _acquired_lock:
+        return list(_acquired.values())
 
 
 def _properties(info: dict[str, Any]) -> dict[str, Any]:

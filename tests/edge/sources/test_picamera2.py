@@ -3,8 +3,8 @@ here): streams and colours on a Pi 4 and a Pi 5, USB webcams, a stalled sensor, 
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import numpy as np
@@ -14,7 +14,7 @@ from edge.errors import ConfigError, SourceError
 from edge.frames import Frame
 from edge.sources import ReconnectingSource, create_source
 from edge.sources.picamera2 import Picamera2Source
-from edge.sources.picamera2_fake import USB_WEBCAM, FakePicamera2, Platform, _acquired
+from edge.sources.picamera2_fake import USB_WEBCAM, FakePicamera2, Platform
 
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
 BARS = [RED, GREEN, BLUE, WHITE]
@@ -39,15 +39,6 @@ class CountingCamera(FakePicamera2):
 
     def render(self, index: int, width: int, height: int) -> Any:
         return np.full((height, width, 3), index % 256, np.uint8)
-
-
-@pytest.fixture(autouse=True)
-def _no_camera_left_open() -> Iterator[None]:
-    yield
-    left = list(_acquired.values())
-    for cam in left:
-        cam.close()
-    assert not left, "a camera was left open"
 
 
 def first_frame(source: Picamera2Source) -> Frame:
@@ -225,7 +216,7 @@ def test_a_stalled_sensor_is_recovered_in_the_same_process() -> None:
         while len(times) < 7:
             if source.read(timeout=0.1) is not None:
                 times.append(time.monotonic())
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     recovery = max(gaps)
     assert recovery < 0.5 + 0.2 + 0.6, gaps  # stall_timeout + first backoff + open and close
     assert source.reconnects == 2 and len(Stalling.opened) == 3
