@@ -45,7 +45,7 @@ NUMPY_HINT = (
 )
 CAMERA_HINT = "check the ribbon cable and that `rpicam-hello --list-cameras` lists the camera"
 BUSY_HINT = "another program (rpicam-*, another edge run) is using the camera: stop it"
-WAIT_SLICE = 0.2  # seconds the grab thread waits for a frame before checking for a close
+WAIT_SLICE = 0.05  # seconds the grab thread waits for a frame before checking for a close
 
 Image = npt.NDArray[np.uint8]
 Captured = tuple[Image, Image | None]
