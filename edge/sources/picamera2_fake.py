@@ -54,7 +54,16 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from edge.sources.picamera2_fake_pixels import ColorSpace, Image, Platform, to_memory_layout
+from edge.sources.picamera2_fake_pixels import (
+    ColorSpace,
+    Image,
+    Platform,
+    align_stream,
+    check_lores,
+    checked_stream,
+    stream_config,
+    to_memory_layout,
+)
 
 __all__ = [
     "ColorSpace",
@@ -79,7 +88,6 @@ USB_WEBCAM = {
     "Id": "/base/scb/pcie@7d500000/pci@0,0/usb@0,0-1.2:1.0-046d:0825",
 }
 DEFAULT_CAMERAS: tuple[dict[str, Any], ...] = (PI_CAMERA,)
-FORMATS = ("RGB888", "BGR888", "XBGR8888", "XRGB8888", "YUV420")
 BAR_COLORS = ((255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255))
 SENSOR_MIN_FRAME_US = 8333  # imx708 at its smallest mode: 120 fps
 BROKEN_IMPORT = (
@@ -202,11 +210,11 @@ class FakePicamera2:
         **kwargs: Any,
     ) -> dict[str, Any]:
         """Picamera2.create_video_configuration (its defaults, merges and alignment to 2)."""
-        main = _stream_config({"format": "XBGR8888", "size": (1280, 720)}, main)
+        main = stream_config({"format": "XBGR8888", "size": (1280, 720)}, main)
         lores = (
             None
             if lores is None
-            else _stream_config({"format": "YUV420", "size": main["size"]}, lores)
+            else stream_config({"format": "YUV420", "size": main["size"]}, lores)
         )
         if colour_space is None:
             small = main["size"][0] < 1280 or main["size"][1] < 720
@@ -223,17 +231,17 @@ class FakePicamera2:
         """Picamera2.align_configuration / align_stream (static there) with optimal=True."""
         for name in ("main", "lores"):
             if config.get(name) is not None:
-                _align_stream(config[name], cls.platform)
+                align_stream(config[name], cls.platform)
 
     def configure(self, camera_config: dict[str, Any]) -> None:
         """Picamera2.configure_: check, then take the sizes and strides the ISP gives."""
         self._check_open()
         if self.started:
             raise RuntimeError("Camera must be stopped before configuring")
-        config = {**camera_config, "main": _checked(camera_config["main"], "main")}
+        config = {**camera_config, "main": checked_stream(camera_config["main"], "main")}
         if config.get("lores") is not None:
-            config["lores"] = _checked(config["lores"], "lores")
-            _check_lores(config["main"], config["lores"], self.platform)
+            config["lores"] = checked_stream(config["lores"], "lores")
+            check_lores(config["main"], config["lores"], self.platform)
         self.camera_config = config
         limits = config.get("controls", {}).get("FrameDurationLimits", (33333, 33333))
         self.frame_duration_us = max(int(limits[0]), SENSOR_MIN_FRAME_US)
@@ -363,56 +371,6 @@ def _properties(info: dict[str, Any]) -> dict[str, Any]:
 
 def _is_rpi_camera(properties: dict[str, Any]) -> bool:
     return "ColorFilterArrangement" in properties
-
-
-def _stream_config(defaults: dict[str, Any], updates: dict[str, Any] | None) -> dict[str, Any]:
-    """Picamera2._make_initial_stream_config, then align_stream(optimal=False)."""
-    valid = ("format", "size", "stride", "preserve_ar")
-    bad = sorted(set(updates or {}) - set(valid))
-    if bad:
-        raise ValueError(f"Bad key {bad[0]!r}: valid stream configuration keys are {valid}")
-    config = {**defaults, **(updates or {})}
-    width, height = config["size"]
-    config["size"] = (width - width % 2, height - height % 2)
-    return config
-
-
-def _align_stream(stream: dict[str, Any], platform: Platform) -> None:
-    """Picamera2.align_stream(optimal=True): widths down to a multiple of 32/64/128."""
-    align = 32 if platform is Platform.VC4 else 64
-    if stream["format"] in ("YUV420", "YVU420"):
-        align *= 2
-    elif stream["format"] in ("XBGR8888", "XRGB8888"):
-        align //= 2
-    width, height = stream["size"]
-    stream["size"] = (width - width % align, height - height % 2)
-
-
-def _checked(stream: dict[str, Any], name: str) -> dict[str, Any]:
-    """Picamera2.check_stream_config, then the stride libcamera reports (rows of 64 bytes)."""
-    fmt = stream["format"]
-    if fmt not in FORMATS:
-        raise RuntimeError(f"Bad format {fmt} in stream {name}")
-    width, height = (int(v) for v in stream["size"])
-    if width % 2 or height % 2:
-        raise RuntimeError("width and height should be even")
-    if width <= 0 or height <= 0:
-        raise RuntimeError(f"Failed to configure {name} stream of {width}x{height}")
-    bytes_per_pixel = {"RGB888": 3, "BGR888": 3, "XBGR8888": 4, "XRGB8888": 4, "YUV420": 1}[fmt]
-    stride = -(-width * bytes_per_pixel // 64) * 64
-    return {**stream, "size": (width, height), "stride": stride}
-
-
-def _check_lores(main: dict[str, Any], lores: dict[str, Any], platform: Platform) -> None:
-    """Picamera2.check_camera_config for lores; then the Pi 4 ISP's 64-pixel minimum."""
-    if lores["size"][0] > main["size"][0] or lores["size"][1] > main["size"][1]:
-        raise RuntimeError("lores stream dimensions may not exceed main stream")
-    if platform is Platform.VC4 and lores["format"] not in ("YUV420", "YVU420"):
-        raise RuntimeError("lores stream must be YUV")
-    if platform is Platform.VC4:
-        width, height = lores["size"]
-        lores["size"] = (max(width, 64), max(height, 64))
-        lores["stride"] = max(lores["stride"], 64)
 
 
 def write_package(directory: Path, *, broken: bool = False, **attributes: Any) -> Path:

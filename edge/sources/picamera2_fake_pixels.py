@@ -1,5 +1,7 @@
 """What the picamera2 fake needs of libcamera and picamera2's own types: the platform enum, colour
-spaces, and the memory layout of each stream format (``CompletedRequest.make_array``).
+spaces, the stream configuration rules (``Picamera2._make_initial_stream_config``,
+``align_stream``, ``check_stream_config``, ``check_camera_config``) and the memory layout of each
+stream format (``CompletedRequest.make_array``).
 
 The YUV encoder here is written from the standards (BT.601 / BT.709 luma weights, limited or full
 range, 4:2:0 chroma averaged over each 2 x 2 block), not from OpenCV, so a decoder in the source
@@ -10,12 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 Image = npt.NDArray[np.uint8]
 
+FORMATS = ("RGB888", "BGR888", "XBGR8888", "XRGB8888", "YUV420")
 # luma weights (Kr, Kb) of each YCbCr encoding
 KR_KB = {"Rec601": (0.299, 0.114), "Rec709": (0.2126, 0.0722)}
 
@@ -108,3 +112,53 @@ def _pad(plane: Image, stride: int) -> Image:
     padded = np.zeros((plane.shape[0], stride), np.uint8)
     padded[:, : plane.shape[1]] = plane
     return padded
+
+
+def stream_config(defaults: dict[str, Any], updates: dict[str, Any] | None) -> dict[str, Any]:
+    """Picamera2._make_initial_stream_config, then align_stream(optimal=False)."""
+    valid = ("format", "size", "stride", "preserve_ar")
+    bad = sorted(set(updates or {}) - set(valid))
+    if bad:
+        raise ValueError(f"Bad key {bad[0]!r}: valid stream configuration keys are {valid}")
+    config = {**defaults, **(updates or {})}
+    width, height = config["size"]
+    config["size"] = (width - width % 2, height - height % 2)
+    return config
+
+
+def align_stream(stream: dict[str, Any], platform: Platform) -> None:
+    """Picamera2.align_stream(optimal=True): widths down to a multiple of 32/64/128."""
+    align = 32 if platform is Platform.VC4 else 64
+    if stream["format"] in ("YUV420", "YVU420"):
+        align *= 2
+    elif stream["format"] in ("XBGR8888", "XRGB8888"):
+        align //= 2
+    width, height = stream["size"]
+    stream["size"] = (width - width % align, height - height % 2)
+
+
+def checked_stream(stream: dict[str, Any], name: str) -> dict[str, Any]:
+    """Picamera2.check_stream_config, then the stride libcamera reports (rows of 64 bytes)."""
+    fmt = stream["format"]
+    if fmt not in FORMATS:
+        raise RuntimeError(f"Bad format {fmt} in stream {name}")
+    width, height = (int(v) for v in stream["size"])
+    if width % 2 or height % 2:
+        raise RuntimeError("width and height should be even")
+    if width <= 0 or height <= 0:
+        raise RuntimeError(f"Failed to configure {name} stream of {width}x{height}")
+    bytes_per_pixel = {"RGB888": 3, "BGR888": 3, "XBGR8888": 4, "XRGB8888": 4, "YUV420": 1}[fmt]
+    stride = -(-width * bytes_per_pixel // 64) * 64
+    return {**stream, "size": (width, height), "stride": stride}
+
+
+def check_lores(main: dict[str, Any], lores: dict[str, Any], platform: Platform) -> None:
+    """Picamera2.check_camera_config for lores; then the Pi 4 ISP's 64-pixel minimum."""
+    if lores["size"][0] > main["size"][0] or lores["size"][1] > main["size"][1]:
+        raise RuntimeError("lores stream dimensions may not exceed main stream")
+    if platform is Platform.VC4 and lores["format"] not in ("YUV420", "YVU420"):
+        raise RuntimeError("lores stream must be YUV")
+    if platform is Platform.VC4:
+        width, height = lores["size"]
+        lores["size"] = (max(width, 64), max(height, 64))
+        lores["stride"] = max(lores["stride"], 64)
