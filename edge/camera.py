@@ -200,12 +200,13 @@ class DaemonControl:
 
 
 def _source_options(camera: CameraConfig) -> dict[str, float | None]:
-    """The demo frames play at the camera's frame-rate cap (0: as fast as they are read),
-    so ``--fps`` means the same for them as for a camera."""
+    """The camera's frame-rate cap (0: as fast as they come) for the sources that take it: the
+    demo frames play at it and the Pi camera runs at it (``FrameDurationLimits``), so a 5 fps
+    camera neither copies 30 frames a second nor caps its exposure at 33 ms."""
     from edge.sources import parse_spec
 
     scheme, _ = parse_spec(camera.source)
-    return {"fps": camera.fps or None} if scheme == "demo" else {}
+    return {"fps": camera.fps or None} if scheme in ("demo", "picamera2", "auto") else {}
 
 
 def build_stages(camera: CameraConfig) -> Stages:

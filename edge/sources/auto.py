@@ -1,5 +1,9 @@
 """``auto``: the Raspberry Pi camera if there is one, else the first working V4L2 camera, else
 the demo frames. It logs what it chose and why, and chooses again each time it is opened.
+
+picamera2 is used for Raspberry Pi cameras only: the USB webcams it also lists go to V4L2. A
+picamera2 that cannot be imported (apt's build under NumPy 2 raises ValueError) is reported
+with its fix and passed over.
 """
 
 from __future__ import annotations
@@ -10,9 +14,9 @@ from pathlib import Path
 
 from edge.errors import ConfigError, SourceError
 from edge.frames import Frame
-from edge.sources.base import FrameSource
-from edge.sources.demo import DemoSource
-from edge.sources.picamera2 import CameraFactory, Picamera2Source, import_picamera2
+from edge.sources.base import FrameSource, check_fps
+from edge.sources.demo import DEMO_FPS, DemoSource
+from edge.sources.picamera2 import CameraFactory, Picamera2Source, import_picamera2, is_usb
 from edge.sources.v4l2 import V4L2Source, video_devices
 
 logger = logging.getLogger(__name__)
@@ -35,6 +39,7 @@ class AutoSource(FrameSource):
         camera_factory: CameraFactory | None = None,
         devices: list[str] | None = None,
         demo_folder: str | Path | None = None,
+        fps: float | None = DEMO_FPS,
     ) -> None:
         if target:
             raise ConfigError(f"the auto source takes no argument: use 'auto', not 'auto:{target}'")
@@ -42,6 +47,7 @@ class AutoSource(FrameSource):
         self._factory = camera_factory
         self._devices = devices
         self._demo_folder = demo_folder
+        self.fps = check_fps(fps)
         self.chosen: FrameSource | None = None
         self._dropped_before = 0
 
@@ -65,7 +71,7 @@ class AutoSource(FrameSource):
             if self._try(candidate):
                 self._choose(candidate, f"{device} delivers frames")
                 return
-        demo = DemoSource(camera=self.name, folder=self._demo_folder)
+        demo = DemoSource(camera=self.name, folder=self._demo_folder, fps=self.fps)
         demo.open()
         self._choose(demo, "no camera found")
 
@@ -82,18 +88,19 @@ class AutoSource(FrameSource):
                 return None
             try:
                 factory = import_picamera2()
-            except SourceError as exc:
-                logger.info("auto: %s", exc)
+            except SourceError as exc:  # a broken install: say how to fix it, then go on
+                logger.warning("auto: %s; looking for V4L2 cameras", exc)
                 return None
         try:
             cameras = factory.global_camera_info()
         except Exception as exc:  # libcamera trouble: look for other cameras
             logger.info("auto: picamera2 cannot list cameras: %s", exc)
             return None
-        if not cameras:
-            logger.info("auto: picamera2 sees no camera")
+        if not [c for c in cameras if not is_usb(c)]:
+            usb = " (USB webcams are left to V4L2)" if cameras else ""
+            logger.info("auto: picamera2 sees no Raspberry Pi camera%s", usb)
             return None
-        return Picamera2Source(camera=self.name, camera_factory=factory)
+        return Picamera2Source(camera=self.name, camera_factory=factory, fps=self.fps)
 
     def _try(self, candidate: FrameSource) -> bool:
         try:

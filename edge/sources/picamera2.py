@@ -1,17 +1,25 @@
 """The Raspberry Pi camera through picamera2: ``picamera2`` or ``picamera2:N``.
 
 Two streams from one capture: "main" (default 640x480) becomes ``Frame.rgb`` and the
-low-resolution "lores" stream (default 64x48, the colors stage's size) becomes
-``Frame.lores``. picamera2's "RGB888" is B, G, R in memory and is converted; a Pi 4 or older
-only gives "lores" as YUV420, which is asked for when RGB is refused and converted with
-OpenCV. picamera2 comes from apt, not pip: it is imported only when the source opens, and
-tests pass ``camera_factory=FakePicamera2`` (``edge.sources.picamera2_fake``) instead.
+low-resolution "lores" stream (default 64x48, the colors stage's size) becomes ``Frame.lores``.
+picamera2's "RGB888" is B, G, R in memory and is converted. A Pi 4 or older (``Platform.VC4``)
+only gives "lores" as YUV420, which is decoded with the matrix of the colour space the camera
+reports; its ISP also makes the lores stream at least 64 x 64, so the lores picture is resized
+back to the main picture's aspect. ``picamera2:N`` counts Raspberry Pi cameras only: USB
+webcams, which picamera2 also lists, belong to the ``v4l2:`` source.
+
+A stalled sensor (a loose ribbon cable) makes picamera2 wait for ever; the grab thread waits in
+short slices, so closing the source ends it, and the thread then cancels the waiting job, stops
+and closes the camera (``cancel_all_and_flush``, ``stop``, ``close``): the camera is free and
+the same process opens it again. picamera2 comes from apt, not pip; tests pass
+``camera_factory=FakePicamera2`` (``edge.sources.picamera2_fake``) instead.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import concurrent.futures
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -22,6 +30,7 @@ from edge.errors import ConfigError, SourceError
 from edge.frames import Frame
 from edge.sources.base import check_flag, check_fps
 from edge.sources.grabber import GrabbingSource
+from edge.sources.yuv import decode_yuv420
 
 logger = logging.getLogger(__name__)
 
@@ -29,16 +38,17 @@ INSTALL_HINT = (
     "install it with `sudo apt install python3-picamera2` and create the virtualenv with "
     "`python3 -m venv --system-site-packages` so it can see the apt package"
 )
+NUMPY_HINT = (
+    "apt's picamera2 is built against the system NumPy: keep NumPy's major version in the "
+    "virtualenv (on bookworm `pip install 'numpy<2'`, or reinstall with "
+    "`-c scripts/constraints/bookworm.txt`)"
+)
 CAMERA_HINT = "check the ribbon cable and that `rpicam-hello --list-cameras` lists the camera"
+BUSY_HINT = "another program (rpicam-*, another edge run) is using the camera: stop it"
+WAIT_SLICE = 0.05  # seconds the grab thread waits for a frame before checking for a close
 
 Image = npt.NDArray[np.uint8]
 Captured = tuple[Image, Image | None]
-
-
-class CompletedRequestLike(Protocol):
-    def make_array(self, name: str) -> Image: ...
-
-    def release(self) -> None: ...
 
 
 class CameraLike(Protocol):
@@ -50,13 +60,15 @@ class CameraLike(Protocol):
         self, main: dict[str, Any] | None = ..., lores: dict[str, Any] | None = ..., **kwargs: Any
     ) -> dict[str, Any]: ...
 
-    def align_configuration(self, config: dict[str, Any]) -> None: ...
-
     def configure(self, camera_config: dict[str, Any]) -> None: ...
 
     def start(self) -> None: ...
 
-    def capture_request(self) -> CompletedRequestLike: ...
+    def capture_request(self, wait: Any = ...) -> Any: ...
+
+    def wait(self, job: Any, timeout: float | None = ...) -> Any: ...
+
+    def cancel_all_and_flush(self) -> None: ...
 
     def stop(self) -> None: ...
 
@@ -66,9 +78,13 @@ class CameraLike(Protocol):
 class CameraFactory(Protocol):
     """``picamera2.Picamera2`` itself, or ``FakePicamera2``: called with the camera number."""
 
+    platform: Any  # picamera2.platform.Platform: VC4 (Pi 4 and older) or PISP (Pi 5)
+
     def __call__(self, camera_num: int) -> CameraLike: ...
 
     def global_camera_info(self) -> list[dict[str, Any]]: ...
+
+    def align_configuration(self, config: dict[str, Any]) -> None: ...
 
 
 class Picamera2Source(GrabbingSource[Captured]):
@@ -97,75 +113,90 @@ class Picamera2Source(GrabbingSource[Captured]):
         )
         self.use_lores = check_flag(lores, "lores")
         self.fps = check_fps(fps)
-        if camera_factory is None and importlib.util.find_spec("picamera2") is None:
-            raise SourceError(f"{self.spec}: the picamera2 package is missing; {INSTALL_HINT}")
-        self._factory = camera_factory
+        self._factory = camera_factory or import_picamera2()
+        self._check_alignment()
         self._streams: dict[str, dict[str, Any]] = {}
+        self._colour_space: Any = None
+        self._lores_out = self.lores_size
+        self._closing = threading.Event()
+
+    @property
+    def lores_format(self) -> str:
+        """A Pi 4 (VC4) gives lores only as YUV (picamera2's check_camera_config); else RGB."""
+        return "YUV420" if _is_vc4(self._factory.platform) else "RGB888"
+
+    def _requested(self) -> dict[str, Any]:
+        main = {"size": self.size, "format": "RGB888"}
+        lores = {"size": self.lores_size, "format": self.lores_format} if self.use_lores else None
+        return {"main": main, "lores": lores}
+
+    def _check_alignment(self) -> None:
+        """picamera2 rounds widths down (to 32/64/128 pixels): refuse a size that becomes 0."""
+        for name, what in (("main", "width"), ("lores", "lores_width")):
+            stream = self._requested()[name]
+            if stream is not None and _aligned_width(self._factory, stream) == 0:
+                least = _alignment(self._factory, stream["format"])
+                raise ConfigError(
+                    f"{what} {stream['size'][0]} rounds down to 0 on this Raspberry Pi "
+                    f"({stream['format']} widths are multiples of {least}); "
+                    f"set {what} to {least} or more"
+                )
 
     def _open(self) -> None:
-        factory = self._factory or import_picamera2()
-        self._check_present(factory)
+        number = pi_camera_number(self._factory, self.index, self.describe())
+        cam = self._open_camera(number)
         try:
-            cam = factory(self.index)
-        except Exception as exc:  # libcamera says little; say what to check
-            raise SourceError(
-                f"{self.describe()}: cannot open the camera ({exc}); {CAMERA_HINT}"
-            ) from exc
-        try:
-            self._streams = self._configure(cam)
+            self._configure(cam)
             cam.start()
         except Exception as exc:
             _shut(cam)()
             raise SourceError(f"{self.describe()}: cannot start the camera ({exc})") from exc
-        self._start_grabbing(_grab(cam, "lores" in self._streams), _shut(cam))
+        self._closing = threading.Event()
+        grab = _grab(cam, "lores" in self._streams, self._closing)
+        self._start_grabbing(grab, _shut(cam))
 
-    def _check_present(self, factory: CameraFactory) -> None:
+    def _open_camera(self, number: int) -> CameraLike:
         try:
-            cameras = factory.global_camera_info()
-        except Exception as exc:
+            return self._factory(number)
+        except Exception as exc:  # picamera2 says little; its cause says what happened
+            cause = f": {exc.__cause__}" if exc.__cause__ is not None else ""
+            hint = BUSY_HINT if "busy" in cause.lower() else CAMERA_HINT
             raise SourceError(
-                f"{self.describe()}: cannot list cameras ({exc}); {CAMERA_HINT}"
+                f"{self.describe()}: cannot open the camera ({exc}{cause}); {hint}"
             ) from exc
-        if self.index >= len(cameras):
-            found = ", ".join(str(c.get("Model", "?")) for c in cameras) or "none"
-            raise SourceError(
-                f"{self.describe()}: no camera {self.index} (found: {found}); {CAMERA_HINT}"
-            )
 
-    def _configure(self, cam: CameraLike) -> dict[str, dict[str, Any]]:
-        """Configure main (+ lores, RGB if the Pi allows, else YUV420); the actual streams."""
+    def _configure(self, cam: CameraLike) -> None:
+        """Configure main (+ lores) at the camera's rate; keep what the camera actually gave."""
         controls = {} if self.fps is None else {"FrameDurationLimits": (round(1e6 / self.fps),) * 2}
-        lores = {"size": self.lores_size, "format": "RGB888"} if self.use_lores else None
-        config = cam.create_video_configuration(
-            main={"size": self.size, "format": "RGB888"}, lores=lores, controls=controls
-        )
-        cam.align_configuration(config)
-        try:
-            cam.configure(config)
-        except RuntimeError as exc:
-            if lores is None or "lores" not in str(exc):
-                raise
-            logger.info("%s: lores stream must be YUV420 on this Pi (%s)", self.describe(), exc)
-            config["lores"]["format"] = "YUV420"
-            cam.align_configuration(config)
-            cam.configure(config)
+        config = cam.create_video_configuration(**self._requested(), controls=controls)
+        self._factory.align_configuration(config)
+        cam.configure(config)
         actual = cam.camera_config or config
-        streams = {name: dict(actual[name]) for name in ("main", "lores") if actual.get(name)}
-        logger.info("%s streams: %s", self.describe(), _describe_streams(streams))
-        return streams
+        self._streams = {name: dict(actual[name]) for name in ("main", "lores") if actual.get(name)}
+        self._colour_space = actual.get("colour_space")
+        self._lores_out = fit_aspect(self._streams["main"]["size"], self.lores_size)
+        logger.info("%s streams: %s", self.describe(), _describe_streams(self._streams))
 
     def _to_frame(self, item: Captured, timestamp: float) -> Frame:
         main, lores = item
         rgb = to_rgb(main, self._streams["main"])
-        small = None if lores is None else to_rgb(lores, self._streams["lores"])
+        small = None
+        if lores is not None:
+            small = resize(
+                to_rgb(lores, self._streams["lores"], self._colour_space), self._lores_out
+            )
         return self._frame(rgb, timestamp, lores=small)
 
+    def _close(self) -> None:
+        self._closing.set()  # the grab thread stops waiting and shuts the camera
+        super()._close()
 
-def to_rgb(array: Image, stream: dict[str, Any]) -> Image:
+
+def to_rgb(array: Image, stream: dict[str, Any], colour_space: Any = None) -> Image:
     """A picamera2 ``make_array`` result of ``stream``'s format as an RGB uint8 image."""
     import cv2
 
-    fmt, (width, _) = stream["format"], stream["size"]
+    fmt, (width, height) = stream["format"], stream["size"]
     if fmt == "RGB888":  # B, G, R in memory
         return np.asarray(cv2.cvtColor(array, cv2.COLOR_BGR2RGB), dtype=np.uint8)
     if fmt == "BGR888":  # R, G, B in memory
@@ -174,15 +205,64 @@ def to_rgb(array: Image, stream: dict[str, Any]) -> Image:
         return np.ascontiguousarray(array[:, :, :3], dtype=np.uint8)
     if fmt == "XRGB8888":  # B, G, R, 255
         return np.asarray(cv2.cvtColor(array, cv2.COLOR_BGRA2RGB), dtype=np.uint8)
-    if fmt in ("YUV420", "YVU420"):  # planar, rows padded to the stride
-        code = cv2.COLOR_YUV2RGB_I420 if fmt == "YUV420" else cv2.COLOR_YUV2RGB_YV12
-        return np.ascontiguousarray(cv2.cvtColor(array, code)[:, :width], dtype=np.uint8)
+    if fmt == "YUV420":  # planar, rows padded to the stride
+        return decode_yuv420(array, width, height, colour_space)
     raise SourceError(f"picamera2 stream format {fmt} is not supported")
 
 
-def _grab(cam: CameraLike, with_lores: bool) -> Callable[[], Captured]:
-    def grab() -> Captured:
-        request = cam.capture_request()
+def fit_aspect(main: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """The largest size within ``box`` with the main picture's aspect (the lores field of view)."""
+    scale = min(box[0] / main[0], box[1] / main[1])
+    return max(1, round(main[0] * scale)), max(1, round(main[1] * scale))
+
+
+def resize(image: Image, size: tuple[int, int]) -> Image:
+    """``image`` at ``size`` (width, height); unchanged when it already is."""
+    import cv2
+
+    if (image.shape[1], image.shape[0]) == size:
+        return image
+    return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+
+
+def pi_camera_number(factory: CameraFactory, index: int, what: str) -> int:
+    """picamera2's number of Raspberry Pi camera ``index``: USB webcams, which picamera2 lists
+    last, are not counted; naming one is an error pointing to the v4l2 source."""
+    try:
+        cameras = factory.global_camera_info()
+    except Exception as exc:
+        raise SourceError(f"{what}: cannot list cameras ({exc}); {CAMERA_HINT}") from exc
+    pi = [n for n, c in enumerate(cameras) if not is_usb(c)]
+    if index < len(pi):
+        return pi[index]
+    usb = [c for c in cameras if is_usb(c)]
+    if index - len(pi) < len(usb):
+        model = usb[index - len(pi)].get("Model", "?")
+        raise SourceError(
+            f"{what}: camera {index} is a USB webcam ({model}); use the v4l2 source for it, "
+            "e.g. --source v4l2:0"
+        )
+    found = ", ".join(str(c.get("Model", "?")) for c in cameras) or "none"
+    raise SourceError(f"{what}: no Raspberry Pi camera {index} (found: {found}); {CAMERA_HINT}")
+
+
+def is_usb(info: dict[str, Any]) -> bool:
+    """A USB (UVC) webcam in ``global_camera_info()``: its Id names the USB bus."""
+    return "/usb" in str(info.get("Id", ""))
+
+
+def _grab(
+    cam: CameraLike, with_lores: bool, closing: threading.Event
+) -> Callable[[], Captured | None]:
+    def grab() -> Captured | None:
+        job = cam.capture_request(wait=False)
+        while True:
+            try:
+                request = cam.wait(job, timeout=WAIT_SLICE)
+                break
+            except concurrent.futures.TimeoutError:  # the job stays queued: wait on
+                if closing.is_set():
+                    return None
         try:
             main = request.make_array("main")
             return main, request.make_array("lores") if with_lores else None
@@ -193,10 +273,10 @@ def _grab(cam: CameraLike, with_lores: bool) -> Callable[[], Captured]:
 
 
 def _shut(cam: CameraLike) -> Callable[[], None]:
-    """Stop and close the camera, whatever state it is in."""
+    """Cancel waiting jobs (else stop() waits behind them for ever), stop, close the camera."""
 
     def shut() -> None:
-        for step in (cam.stop, cam.close):
+        for step in (cam.cancel_all_and_flush, cam.stop, cam.close):
             try:
                 step()
             except Exception as exc:  # a half-started camera may refuse to stop
@@ -206,13 +286,40 @@ def _shut(cam: CameraLike) -> Callable[[], None]:
 
 
 def import_picamera2() -> CameraFactory:
-    """``picamera2.Picamera2``, or SourceError saying how to install it."""
+    """``picamera2.Picamera2``, or SourceError saying what is wrong and how to fix it.
+
+    apt's picamera2 under a NumPy 2 virtualenv fails with ``ValueError: numpy.dtype size
+    changed`` (from simplejpeg), not ImportError: any failure counts.
+    """
     try:
         from picamera2 import Picamera2
     except ImportError as exc:
-        raise SourceError(f"cannot import picamera2 ({exc}); {INSTALL_HINT}") from exc
+        raise SourceError(f"the picamera2 package is missing ({exc}); {INSTALL_HINT}") from exc
+    except Exception as exc:  # a broken install
+        hint = NUMPY_HINT if "numpy" in str(exc).lower() else INSTALL_HINT
+        raise SourceError(
+            f"picamera2 cannot be imported ({type(exc).__name__}: {exc}); {hint}"
+        ) from exc
     factory: CameraFactory = Picamera2
     return factory
+
+
+def _is_vc4(platform: Any) -> bool:
+    return getattr(platform, "name", None) == "VC4"
+
+
+def _aligned_width(factory: CameraFactory, stream: dict[str, Any]) -> int:
+    config: dict[str, Any] = {"main": dict(stream), "lores": None}
+    factory.align_configuration(config)
+    return int(config["main"]["size"][0])
+
+
+def _alignment(factory: CameraFactory, fmt: str) -> int:
+    """The multiple picamera2 rounds ``fmt`` widths down to (a power of two)."""
+    return next(
+        w for w in (2, 4, 8, 16, 32, 64, 128, 256)
+        if _aligned_width(factory, {"format": fmt, "size": (w, 64)}) == w
+    )  # fmt: skip
 
 
 def _camera_index(target: str) -> int:

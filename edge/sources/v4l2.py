@@ -17,6 +17,8 @@ from edge.sources.capture import OpenCVLiveSource, open_capture
 
 logger = logging.getLogger(__name__)
 
+READ_TIMEOUT_S = 5.0
+
 
 class V4L2Source(OpenCVLiveSource):
     """A V4L2 camera by device path or index, with optional size, rate and pixel format."""
@@ -65,6 +67,10 @@ class V4L2Source(OpenCVLiveSource):
         import cv2
 
         capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+        # a camera that stops sending must not hold the grab thread: ask for a bounded read
+        # (the V4L2 backend otherwise gives up after its own select() timeout of 10 s)
+        if not capture.set(cv2.CAP_PROP_READ_TIMEOUT_MSEC, round(READ_TIMEOUT_S * 1000)):
+            logger.debug("%s: the V4L2 backend keeps its own read timeout", self.describe())
         if self.fourcc:
             capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*self.fourcc))
         for prop, value in (

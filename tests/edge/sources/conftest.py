@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -47,3 +47,15 @@ def write_png() -> Callable[[Path, tuple[int, int, int]], Path]:
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def _no_fake_camera_left_open() -> Iterator[None]:
+    """Every picamera2 fake a test opened is closed again (as a Pi camera must be)."""
+    from edge.sources.picamera2_fake import open_cameras
+
+    yield
+    left = open_cameras()
+    for cam in left:
+        cam.close()
+    assert not left, f"{len(left)} fake camera(s) left open"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from edge.errors import ConfigError, SourceError
@@ -96,3 +99,62 @@ def test_redact(url: str, expected: str) -> None:
 def test_bad_stream_specs(spec: str, options: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         create_source(spec, **options)
+
+
+class MjpegHandler(BaseHTTPRequestHandler):
+    """An HTTP MJPEG camera: the first connection stops sending after 10 frames (and stays
+    open); later ones send for as long as the server runs."""
+
+    server: MjpegServer
+
+    def do_GET(self) -> None:
+        import cv2
+
+        self.server.connections += 1
+        limit = 10 if self.server.connections == 1 else None
+        self.send_response(200)
+        self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+        self.end_headers()
+        image = cv2.imencode(".jpg", np.full((48, 64, 3), 200, np.uint8))[1].tobytes()
+        sent = 0
+        while not self.server.done.is_set() and (limit is None or sent < limit):
+            head = f"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {len(image)}\r\n\r\n"
+            try:
+                self.wfile.write(head.encode() + image + b"\r\n")
+            except OSError:
+                return
+            sent += 1
+            time.sleep(0.05)
+        self.server.done.wait(30)  # stalled: the connection stays open, nothing more comes
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class MjpegServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), MjpegHandler)
+        self.connections = 0
+        self.done = threading.Event()
+
+
+def test_an_http_mjpeg_stream_that_stops_sending_is_reopened_and_resumes() -> None:
+    server = MjpegServer()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/stream.mjpg"
+    inner = create_source(url, open_timeout=3.0, read_timeout=1.0)
+    source = ReconnectingSource(inner, stall_timeout=3.0, backoff_initial=0.2, jitter=0.0)
+    frames = 0
+    deadline = time.monotonic() + 20
+    try:
+        with source:
+            while (source.reconnects < 1 or frames < 15) and time.monotonic() < deadline:
+                frames += source.read(timeout=0.2) is not None
+    finally:
+        server.done.set()
+        server.shutdown()
+        server.server_close()
+    assert source.reconnects >= 1 and server.connections >= 2
+    assert frames >= 15  # frames before the stall, then more from the reopened stream

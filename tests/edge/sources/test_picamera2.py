@@ -1,9 +1,9 @@
-"""picamera2 source against the public fake (no camera here), and the fake against the real
-library's documented behaviour."""
+"""The picamera2 source against the public fake, which behaves as picamera2 does (no camera
+here): streams and colours on a Pi 4 and a Pi 5, USB webcams, a stalled sensor, a busy camera."""
 
 from __future__ import annotations
 
-import importlib.util
+import itertools
 import time
 from typing import Any, ClassVar
 
@@ -12,17 +12,18 @@ import pytest
 
 from edge.errors import ConfigError, SourceError
 from edge.frames import Frame
-from edge.sources import create_source
-from edge.sources.picamera2 import Picamera2Source, to_rgb
-from edge.sources.picamera2_fake import FakePicamera2, to_memory_layout
+from edge.sources import ReconnectingSource, create_source
+from edge.sources.picamera2 import Picamera2Source
+from edge.sources.picamera2_fake import USB_WEBCAM, FakePicamera2, Platform
 
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
+BARS = [RED, GREEN, BLUE, WHITE]
 
 
 class Pi4Camera(FakePicamera2):
     """A Pi 4 and older: the lores stream can only be YUV420."""
 
-    platform = "vc4"
+    platform = Platform.VC4
 
 
 class TrackedCamera(FakePicamera2):
@@ -54,12 +55,10 @@ def bars(image: Any) -> list[tuple[int, int, int]]:
     return [tuple(int(v) for v in row[(2 * bar + 1) * width // 8]) for bar in range(4)]  # type: ignore[misc]
 
 
-def near(
-    actual: list[tuple[int, int, int]], expected: list[tuple[int, int, int]], tolerance: int
-) -> bool:
+def near(actual: list[tuple[int, int, int]], tolerance: int) -> bool:
     return all(
         abs(a - e) <= tolerance
-        for pa, pe in zip(actual, expected, strict=True)
+        for pa, pe in zip(actual, BARS, strict=True)
         for a, e in zip(pa, pe, strict=True)
     )
 
@@ -67,26 +66,55 @@ def near(
 def test_main_stream_bgr_memory_becomes_rgb_frames() -> None:
     frame = first_frame(Picamera2Source(camera="pi", camera_factory=FakePicamera2))
     assert frame.rgb.shape == (480, 640, 3) and frame.camera == "pi"
-    assert bars(frame.rgb) == [RED, GREEN, BLUE, WHITE]
+    assert bars(frame.rgb) == BARS
     assert abs(frame.timestamp - time.time()) < 5
 
 
-def test_lores_is_rgb_where_the_pi_allows_it() -> None:
+def test_lores_is_rgb_on_a_pi_5() -> None:
     source = Picamera2Source(camera_factory=FakePicamera2)
     frame = first_frame(source)
     assert frame.lores is not None and frame.lores.shape == (48, 64, 3)
-    assert bars(frame.lores) == [RED, GREEN, BLUE, WHITE]
+    assert bars(frame.lores) == BARS
     assert source._streams["lores"]["format"] == "RGB888"
 
 
-@pytest.mark.parametrize("size", [(64, 48), (100, 60), (320, 240)])
-def test_lores_falls_back_to_yuv420_on_older_pis(size: tuple[int, int]) -> None:
+@pytest.mark.parametrize(
+    ("size", "delivered", "configured"),
+    [
+        ((64, 48), (64, 48), (64, 64)),  # the ISP's minimum of 64: stretched, resized back
+        ((100, 60), (80, 60), (64, 64)),  # 100 rounds down to 64 (YUV420 on a Pi 4)
+        ((320, 240), (320, 240), (320, 240)),
+    ],
+)
+def test_a_pi_4_lores_is_yuv420_with_the_main_pictures_aspect(
+    size: tuple[int, int], delivered: tuple[int, int], configured: tuple[int, int]
+) -> None:
     source = Picamera2Source(lores_width=size[0], lores_height=size[1], camera_factory=Pi4Camera)
     frame = first_frame(source)
     assert source._streams["lores"]["format"] == "YUV420"
-    assert frame.lores is not None and frame.lores.shape == (size[1], size[0], 3)
-    assert near(bars(frame.lores), [RED, GREEN, BLUE, WHITE], tolerance=6)
-    assert bars(frame.rgb) == [RED, GREEN, BLUE, WHITE]
+    assert source._streams["lores"]["size"] == configured
+    assert frame.lores is not None and frame.lores.shape == (delivered[1], delivered[0], 3)
+    assert near(bars(frame.lores), tolerance=3)
+    assert bars(frame.rgb) == BARS
+
+
+def test_a_pi_4_lores_keeps_pure_colours_in_rec709_too() -> None:
+    """From 1280x720 up picamera2 picks Rec709 for lores: OpenCV's BT.601 I420 would turn red
+    into (233, 0, 2); the source decodes with the camera's own colour space."""
+    import cv2
+
+    source = Picamera2Source(width=1280, height=720, camera_factory=Pi4Camera)
+    with source:
+        frame = source.read(timeout=2.0)
+        assert source._colour_space.name == "Rec709"
+    assert frame is not None and frame.lores is not None and frame.lores.shape == (36, 64, 3)
+    assert near(bars(frame.lores), tolerance=3)
+    red = np.zeros((64, 64, 3), np.uint8)
+    red[:] = RED
+    from edge.sources.picamera2_fake_pixels import ColorSpace, yuv420
+
+    wrong = cv2.cvtColor(yuv420(red, 64, ColorSpace.Rec709()), cv2.COLOR_YUV2RGB_I420)
+    assert int(wrong[0, 0, 0]) < 240  # the test would catch the BT.601 matrix
 
 
 def test_lores_can_be_switched_off() -> None:
@@ -96,10 +124,28 @@ def test_lores_can_be_switched_off() -> None:
     assert frame.lores is None and frame.rgb.shape == (240, 320, 3)
 
 
+@pytest.mark.parametrize(
+    ("factory", "options", "message"),
+    [
+        (
+            Pi4Camera,
+            {"lores_width": 40},
+            "lores_width 40 rounds down to 0 .* set lores_width to 64",
+        ),
+        (FakePicamera2, {"width": 60, "lores": False}, "width 60 rounds down to 0 .* to 64 or"),
+    ],
+)
+def test_sizes_that_align_to_nothing_are_refused(
+    factory: Any, options: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Picamera2Source(camera_factory=factory, **options)
+
+
 def test_read_hands_on_the_newest_frame_and_counts_drops() -> None:
-    with Picamera2Source(camera_factory=CountingCamera) as source:
+    with Picamera2Source(fps=100, camera_factory=CountingCamera) as source:
         first = source.read(timeout=2.0)
-        time.sleep(0.2)  # the fake runs at 100 fps: about 20 frames go by
+        time.sleep(0.3)  # at 100 fps about 30 frames go by
         newest = source.read(timeout=2.0)
     assert first is not None and newest is not None
     assert int(newest.rgb[0, 0, 0]) - int(first.rgb[0, 0, 0]) >= 5
@@ -107,39 +153,86 @@ def test_read_hands_on_the_newest_frame_and_counts_drops() -> None:
     assert [first.seq, newest.seq] == [0, 1]
 
 
-def test_close_stops_and_closes_the_camera_and_it_can_reopen() -> None:
+def test_close_releases_the_camera_and_it_can_reopen() -> None:
     TrackedCamera.opened.clear()
     source = Picamera2Source(camera_factory=TrackedCamera)
     for _ in range(2):
         with source:
             assert source.read(timeout=2.0) is not None
     assert len(TrackedCamera.opened) == 2
-    assert all(cam.closed and not cam.started for cam in TrackedCamera.opened)
+    assert all(not cam.is_open and not cam.started for cam in TrackedCamera.opened)
 
 
 def test_a_missing_camera_number() -> None:
-    with pytest.raises(SourceError, match=r"no camera 1 \(found: imx708\).*rpicam-hello"):
+    with pytest.raises(SourceError, match=r"no Raspberry Pi camera 1 \(found: imx708\).*rpicam"):
         create_source("picamera2:1", camera_factory=FakePicamera2).open()
 
 
-def test_a_camera_that_fails_mid_stream_is_a_source_error() -> None:
-    class Failing(FakePicamera2):
-        fail_after = 2
-
-    source = Picamera2Source(camera_factory=Failing)
-    with source, pytest.raises(SourceError, match="stopped delivering frames: Camera frontend"):
-        for _ in range(10):
-            source.read(timeout=2.0)
+class PiAndWebcam(FakePicamera2):
+    cameras = (USB_WEBCAM, FakePicamera2.cameras[0])  # picamera2 sorts the webcam last
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("picamera2") is not None, reason="picamera2 is installed"
-)
-def test_without_picamera2_the_error_says_what_to_install() -> None:
-    with pytest.raises(
-        SourceError, match=r"sudo apt install python3-picamera2.*--system-site-packages"
-    ):
-        create_source("picamera2")
+def test_picamera2_counts_pi_cameras_only() -> None:
+    frame = first_frame(Picamera2Source("0", camera_factory=PiAndWebcam))
+    assert frame.lores is not None
+
+
+def test_naming_a_usb_webcam_points_to_v4l2() -> None:
+    source = Picamera2Source("1", camera_factory=PiAndWebcam)
+    with pytest.raises(SourceError, match=r"camera 1 is a USB webcam \(UVC .*\); use the v4l2"):
+        source.open()
+    assert "\n" not in str(SourceError)
+
+
+def test_a_busy_camera_says_why_from_the_cause() -> None:
+    holder = FakePicamera2(0)
+    try:
+        with pytest.raises(SourceError) as raised:
+            Picamera2Source(camera_factory=FakePicamera2).open()
+    finally:
+        holder.close()
+    message = str(raised.value)
+    assert "did not complete.: Failed to acquire camera: Device or resource busy" in message
+    assert "another program" in message
+
+
+class Stalling(FakePicamera2):
+    """The sensor stops after 3 frames (a loose ribbon cable); a new instance starts over."""
+
+    stall_after = 3
+    opened: ClassVar[list[FakePicamera2]] = []
+
+    def __init__(self, camera_num: int = 0) -> None:
+        super().__init__(camera_num)
+        Stalling.opened.append(self)
+
+
+def test_a_stalled_sensor_is_recovered_in_the_same_process() -> None:
+    Stalling.opened.clear()
+    inner = Picamera2Source(fps=50, camera_factory=Stalling)
+    source = ReconnectingSource(inner, stall_timeout=0.5, backoff_initial=0.2, jitter=0.0)
+    times = []
+    with source:
+        while len(times) < 7:
+            if source.read(timeout=0.1) is not None:
+                times.append(time.monotonic())
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    recovery = max(gaps)
+    assert recovery < 0.5 + 0.2 + 0.6, gaps  # stall_timeout + first backoff + open and close
+    assert source.reconnects == 2 and len(Stalling.opened) == 3
+    assert all(not cam.is_open for cam in Stalling.opened)
+
+
+def test_fps_sets_the_frame_duration_over_picamera2s_defaults() -> None:
+    source = Picamera2Source(fps=20, camera_factory=TrackedCamera)
+    TrackedCamera.opened.clear()
+    with source:
+        config = TrackedCamera.opened[0].camera_config
+        assert config is not None
+        assert config["controls"] == {
+            "NoiseReductionMode": "Fast",
+            "FrameDurationLimits": (50000, 50000),
+        }
 
 
 @pytest.mark.parametrize(
@@ -155,59 +248,3 @@ def test_without_picamera2_the_error_says_what_to_install() -> None:
 def test_bad_options(spec: str, options: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         create_source(spec, camera_factory=FakePicamera2, **options)
-
-
-def test_fps_sets_the_frame_duration() -> None:
-    cams: list[FakePicamera2] = []
-
-    class Recording(FakePicamera2):
-        def __init__(self, camera_num: int = 0) -> None:
-            super().__init__(camera_num)
-            cams.append(self)
-
-    first_frame(Picamera2Source(fps=20, camera_factory=Recording))
-    assert cams[0].camera_config is not None
-    assert cams[0].camera_config["controls"] == {"FrameDurationLimits": (50000, 50000)}
-
-
-# --- the fake follows picamera2's memory layouts ----------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("fmt", "first_pixel"),
-    [
-        ("RGB888", [0, 0, 255]),  # B, G, R in memory
-        ("BGR888", [255, 0, 0]),  # R, G, B in memory
-        ("XBGR8888", [255, 0, 0, 255]),
-        ("XRGB8888", [0, 0, 255, 255]),
-    ],
-)
-def test_fake_memory_layouts(fmt: str, first_pixel: list[int]) -> None:
-    cam = FakePicamera2()
-    cam.configure(cam.create_video_configuration(main={"size": (64, 48), "format": fmt}))
-    cam.start()
-    array = cam.capture_array("main")
-    cam.close()
-    assert array[0, 0].tolist() == first_pixel  # the left bar is red
-    assert bars(to_rgb(array, {"format": fmt, "size": (64, 48)})) == [RED, GREEN, BLUE, WHITE]
-
-
-def test_fake_yuv420_is_padded_to_the_stride_like_make_array() -> None:
-    rgb = np.zeros((60, 100, 3), np.uint8)
-    array = to_memory_layout(rgb, "YUV420", stride=128)
-    assert array.shape == (90, 128)
-
-
-def test_fake_refuses_rgb_lores_on_vc4_like_the_real_one() -> None:
-    cam = Pi4Camera()
-    config = cam.create_video_configuration(
-        main={"size": (640, 480), "format": "RGB888"}, lores={"size": (64, 48), "format": "RGB888"}
-    )
-    with pytest.raises(RuntimeError, match="lores stream must be YUV"):
-        cam.configure(config)
-
-
-def test_fake_lists_cameras_and_refuses_missing_ones() -> None:
-    assert [c["Model"] for c in FakePicamera2.global_camera_info()] == ["imx708"]
-    with pytest.raises(IndexError):
-        FakePicamera2(1)

@@ -188,16 +188,17 @@ def test_bad_settings(clock: Any, options: dict[str, Any], message: str) -> None
 
 
 def test_a_real_camera_failure_is_survived_and_recovered() -> None:
-    """The picamera2 fake dies after 3 frames each time; the wrapper keeps the frames coming."""
+    """The picamera2 fake's sensor stalls after 3 frames each time (as a loose ribbon cable
+    does: picamera2 just waits); the wrapper keeps the frames coming."""
 
     class Flaky(FakePicamera2):
-        fail_after = 3
+        stall_after = 3
 
     source = ReconnectingSource(
-        Picamera2Source(camera_factory=Flaky),
+        Picamera2Source(fps=50, camera_factory=Flaky),
         backoff_initial=0.01,
         backoff_max=0.02,
-        stall_timeout=2.0,
+        stall_timeout=0.3,
     )
     frames = []
     with source:

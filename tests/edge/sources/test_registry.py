@@ -13,7 +13,7 @@ import pytest
 from edge.errors import ConfigError, SourceError
 from edge.sources import SOURCES, FrameSource, create_source, parse_spec, source_class
 from edge.sources.auto import AutoSource
-from edge.sources.picamera2_fake import FakePicamera2
+from edge.sources.picamera2_fake import USB_WEBCAM, FakePicamera2
 
 WritePng = Callable[[Path, tuple[int, int, int]], Path]
 
@@ -115,8 +115,23 @@ def test_auto_falls_back_to_demo_when_no_camera_works(
             frame = source.read(timeout=1.0)
             assert source.chosen is not None and source.chosen.spec == "demo" and not source.live
     assert frame is not None and frame.rgb[0, 0].tolist() == [10, 20, 30]
-    assert "picamera2 sees no camera" in caplog.text and "not v4l2:/dev/video97" in caplog.text
+    assert "picamera2 sees no Raspberry Pi camera" in caplog.text
+    assert "not v4l2:/dev/video97" in caplog.text
     assert "(no camera found)" in caplog.text
+
+
+def test_auto_leaves_a_usb_webcam_that_picamera2_lists_to_v4l2(
+    demo_folder: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    class OnlyWebcam(FakePicamera2):
+        cameras = (USB_WEBCAM,)
+
+    with caplog.at_level(logging.INFO):
+        source = AutoSource(camera_factory=OnlyWebcam, devices=[], demo_folder=demo_folder)
+        with source:
+            assert source.read(timeout=1.0) is not None
+            assert source.chosen is not None and source.chosen.spec == "demo"
+    assert "sees no Raspberry Pi camera (USB webcams are left to V4L2)" in caplog.text
 
 
 def test_auto_takes_no_argument() -> None:
