@@ -1,16 +1,17 @@
 """Image folders as float arrays, through exactly the preprocessing the device uses.
 
-Classifier folders hold one subfolder per label (labels are the sorted subfolder names; hidden
-ones are left out, empty ones and those with fewer than ``FEW_IMAGES`` images are named in a
-warning); autoencoder folders hold any images. Unreadable images are named in the log, skipped and
-counted. :func:`write_digits_folder` writes scikit-learn's handwritten digits as such a folder.
+Classifier folders hold one subfolder per label: labels are the sorted subfolder names, hidden
+ones left out; :func:`warn_about_small_labels` names empty ones and those with fewer than
+``FEW_IMAGES`` images. Autoencoder folders hold any images. Unreadable images are named in the
+log, skipped and counted. :func:`write_digits_folder` writes scikit-learn's handwritten digits
+as such a folder.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -36,6 +37,7 @@ class LabeledFiles:
     paths: tuple[Path, ...]
     targets: tuple[int, ...]
     labels: tuple[str, ...]
+    empty: tuple[str, ...] = ()  # label folders without images
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Dataset:
     labels: tuple[str, ...]
     paths: tuple[Path, ...]
     skipped: tuple[Path, ...]
+    empty_labels: tuple[str, ...] = ()  # label folders without images, left out
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -78,23 +81,6 @@ def list_unlabeled(folder: str | Path) -> list[Path]:
     return paths
 
 
-def _warn_about_small_classes(root: Path, counts: dict[str, int]) -> None:
-    empty = [label for label, count in counts.items() if not count]
-    if empty:
-        logger.warning(
-            "%s: skipped %d empty label folder(s): %s", root, len(empty), ", ".join(empty)
-        )
-    tiny = {label: count for label, count in counts.items() if 0 < count < FEW_IMAGES}
-    if tiny:
-        listed = ", ".join(f"{label} ({count})" for label, count in tiny.items())
-        logger.warning(
-            "%s: few images in %s; a label needs %d or more to be learned well",
-            root,
-            listed,
-            FEW_IMAGES,
-        )
-
-
 def list_labeled(folder: str | Path) -> LabeledFiles:
     """The images in the label subfolders of ``folder``; loose top-level images are ignored."""
     root = _check_folder(folder)
@@ -103,7 +89,6 @@ def list_labeled(folder: str | Path) -> LabeledFiles:
         for p in sorted(root.iterdir())
         if p.is_dir() and not p.name.startswith(".")
     }
-    _warn_about_small_classes(root, counts)
     labels = tuple(label for label, count in counts.items() if count)
     if not labels:
         raise ImageError(
@@ -119,7 +104,8 @@ def list_labeled(folder: str | Path) -> LabeledFiles:
         found = list_images(root / label)
         paths += found
         targets += [index] * len(found)
-    return LabeledFiles(root, tuple(paths), tuple(targets), labels)
+    empty = tuple(label for label, count in counts.items() if not count)
+    return LabeledFiles(root, tuple(paths), tuple(targets), labels, empty)
 
 
 def map_images(
@@ -167,7 +153,27 @@ def _to_dataset(
 def load_labeled(folder: str | Path, preprocess: Preprocess) -> Dataset:
     """A classifier folder (one subfolder per label) as preprocessed float arrays."""
     files = list_labeled(folder)
-    return _to_dataset(files.paths, files.targets, files.labels, preprocess, f"{files.root.name}")
+    data = _to_dataset(files.paths, files.targets, files.labels, preprocess, files.root.name)
+    return replace(data, empty_labels=files.empty)
+
+
+def warn_about_small_labels(folder: str | Path, data: Dataset) -> None:
+    """Name the empty label folders, and the labels with fewer than FEW_IMAGES images."""
+    if data.empty_labels:
+        empty = ", ".join(data.empty_labels)
+        logger.warning(
+            "%s: skipped %d empty label folder(s): %s", folder, len(data.empty_labels), empty
+        )
+    if data.y is None:
+        return
+    counts: list[int] = np.bincount(data.y, minlength=len(data.labels)).tolist()
+    tiny = [(label, n) for label, n in zip(data.labels, counts, strict=True) if n < FEW_IMAGES]
+    if tiny:
+        listed = ", ".join(f"{label} ({n})" for label, n in tiny)
+        logger.warning(
+            "%s: few images in %s; a label needs %d or more to be learned well",
+            folder, listed, FEW_IMAGES,
+        )  # fmt: skip
 
 
 def load_unlabeled(folder: str | Path, preprocess: Preprocess) -> Dataset:

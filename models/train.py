@@ -21,7 +21,7 @@ import numpy.typing as npt
 from edge.errors import ImageError, UsageError
 from edge.inference.preprocess import Preprocess
 from models import artifacts
-from models.datasets import Dataset, load_labeled, load_unlabeled
+from models.datasets import Dataset, load_labeled, load_unlabeled, warn_about_small_labels
 
 if TYPE_CHECKING:
     import keras
@@ -182,6 +182,7 @@ def train_classifier(
         raise ImageError(f"{data_dir}: found only label {data.labels[0]!r}; a classifier needs two")
     if binary and len(data.labels) != 2:
         raise UsageError(f"--binary needs exactly two labels, {data_dir} has {len(data.labels)}")
+    warn_about_small_labels(data_dir, data)
     _seed(options.seed)
     model = _build(
         build_classifier, data.x.shape[1:], len(data.labels), binary=binary, **model_args

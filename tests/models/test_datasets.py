@@ -21,6 +21,7 @@ from models.datasets import (
     load_unlabeled,
     render_digit,
     split_digits,
+    warn_about_small_labels,
 )
 
 GRAY16 = Preprocess(width=16, height=16, channels=1, normalize="zero_one")
@@ -137,8 +138,10 @@ def test_hidden_empty_and_tiny_label_folders(
     _image(tmp_path / ".thumbs" / "0.png")
     (tmp_path / "bird").mkdir()
     with caplog.at_level(logging.WARNING):
-        files = list_labeled(tmp_path)
-    assert files.labels == ("cat", "dog")
+        data = load_labeled(tmp_path, GRAY16)
+        assert caplog.records == []  # said only once the data is known to be usable
+        warn_about_small_labels(tmp_path, data)
+    assert data.labels == ("cat", "dog")
     messages = [record.getMessage() for record in caplog.records]
     assert any("empty label folder(s): bird" in message for message in messages)
     assert any("few images in dog (2)" in message for message in messages)

@@ -211,7 +211,7 @@ def test_a_stalled_sensor_is_recovered_in_the_same_process() -> None:
     Stalling.opened.clear()
     inner = Picamera2Source(fps=50, camera_factory=Stalling)
     source = ReconnectingSource(inner, stall_timeout=0.5, backoff_initial=0.2, jitter=0.0)
-    times = []
+    times: list[float] = []
     with source:
         while len(times) < 7:
             if source.read(timeout=0.1) is not None:

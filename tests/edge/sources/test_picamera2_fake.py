@@ -103,9 +103,9 @@ def test_align_configuration_rounds_widths_down(
         pass
 
     Cam.platform = platform
-    config = {"main": {"format": fmt, "size": (width, 47)}, "lores": None}
-    Cam.align_configuration(config)
-    assert config["main"]["size"] == (aligned, 46)
+    main: dict[str, object] = {"format": fmt, "size": (width, 47)}
+    Cam.align_configuration({"main": main, "lores": None})
+    assert main["size"] == (aligned, 46)
 
 
 def test_a_pi_4_refuses_rgb_lores_and_stretches_small_ones_to_64() -> None:
