@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,8 +24,6 @@ if TYPE_CHECKING:
     from edge.records.record import ResultRecord
 
 logger = logging.getLogger(__name__)
-
-Publish = Callable[["ResultRecord"], None]
 
 
 def crop_roi(
@@ -59,7 +57,6 @@ class Stats:
     """Counters of one camera, read by the status line and the stats publisher."""
 
     processed: int = 0
-    dropped: int = 0
     started: float = field(default_factory=time.monotonic)
     last_frame: float = 0.0
     latency_ms: deque[float] = field(default_factory=lambda: deque(maxlen=200))
@@ -174,8 +171,3 @@ class FramePacer:
                 return False
             self._next = max(self._next + self.interval, time.monotonic())
         return not self.stop.is_set()
-
-
-def publish_all(record: ResultRecord, publishers: Sequence[Publish]) -> None:
-    for publish in publishers:
-        publish(record)
