@@ -14,14 +14,15 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.frames import Frame
-from edge.inference.classify import Classification, decide, select_top
+from edge.inference.classify import classified
+from edge.records.parts import AnomalyResult, Classified, ColorShare, FrameSize, Timing
+from edge.records.record import ResultRecord
 
 if TYPE_CHECKING:
     from edge.config import CameraConfig
-    from edge.inference.anomaly import AnomalyDetector, AnomalyScore
+    from edge.inference.anomaly import AnomalyDetector
     from edge.inference.classify import Classifier
-    from edge.inference.colors import ColorTracker, DominantColor
-    from edge.records.record import ResultRecord
+    from edge.inference.colors import ColorTracker
 
 logger = logging.getLogger(__name__)
 
@@ -92,19 +93,20 @@ class Stages:
         self.detector = detector
         self._smoother = Smoother(camera.smoothing)
 
-    def colors(self, frame: Frame) -> tuple[DominantColor, ...]:
+    def colors(self, frame: Frame) -> tuple[ColorShare, ...]:
         use_lores = frame.lores is not None and self.camera.roi is None
         image = frame.lores if use_lores and frame.lores is not None else frame.rgb
         return self.tracker.update(crop_roi(image, self.camera.roi))
 
-    def classify(self, rgb: npt.NDArray[np.uint8]) -> Classification | None:
+    def classify(self, rgb: npt.NDArray[np.uint8]) -> Classified | None:
         if self.classifier is None:
             return None
         probabilities = self._smoother.update(self.classifier.probabilities(rgb))
-        top = select_top(probabilities, self.classifier.labels, self.camera.top_k)
-        return decide(self.classifier.name, top, self.camera.confidence_threshold)
+        labels, camera = self.classifier.labels, self.camera
+        name, top_k, threshold = self.classifier.name, camera.top_k, camera.confidence_threshold
+        return classified(name, probabilities, labels, top_k, threshold)
 
-    def anomaly(self, rgb: npt.NDArray[np.uint8]) -> AnomalyScore | None:
+    def anomaly(self, rgb: npt.NDArray[np.uint8]) -> AnomalyResult | None:
         return None if self.detector is None else self.detector.score(rgb)
 
 
@@ -122,8 +124,6 @@ class Pipeline:
         self.stats = Stats()
 
     def process(self, frame: Frame, capture_ms: float) -> ResultRecord:
-        from edge.records.record import ResultRecord
-
         start = time.perf_counter()
         colors = self.stages.colors(frame)
         colors_ms = _ms(start)
@@ -134,20 +134,20 @@ class Pipeline:
         t = time.perf_counter()
         anomaly = self.stages.anomaly(rgb)
         anomaly_ms = _ms(t)
-        timing = {
-            "capture": round(capture_ms, 3),
-            "colors": colors_ms,
-            "classify": classify_ms if classification is not None else None,
-            "anomaly": anomaly_ms if anomaly is not None else None,
-            "total": round(capture_ms + _ms(start), 3),
-        }
-        self.stats.frame_done(timing["total"] or 0.0)
+        timing = Timing(
+            capture=round(capture_ms, 3),
+            colors=colors_ms,
+            classify=classify_ms if classification is not None else None,
+            anomaly=anomaly_ms if anomaly is not None else None,
+            total=round(capture_ms + _ms(start), 3),
+        )
+        self.stats.frame_done(timing.total)
         return ResultRecord.create(
             device=self.device,
             camera=frame.camera,
             seq=self.next_seq(),
             timestamp=frame.timestamp,
-            frame={"width": frame.width, "height": frame.height},
+            frame=FrameSize(frame.width, frame.height),
             colors=colors,
             classification=classification,
             anomaly=anomaly,

@@ -28,7 +28,16 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from edge.publishers.mqtt.settings import Broker, MqttSettings
 from edge.publishers.mqtt.topics import Topics
-from edge.records import ResultRecord, schema
+from edge.records import (
+    AnomalyResult,
+    Classified,
+    ColorShare,
+    FrameSize,
+    LabelScore,
+    ResultRecord,
+    Timing,
+    schema,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 MOSQUITTO = shutil.which("mosquitto") or (
@@ -254,20 +263,16 @@ def make_record(
     anomaly: bool = False,
     device: str = "pi",
 ) -> ResultRecord:
-    hex_ = "#{:02x}{:02x}{:02x}".format(*rgb)
     return ResultRecord.create(
         device=device,
         camera=camera,
         seq=seq,
         timestamp=1795957507.0 + seq * 0.1,
-        frame={"width": 64, "height": 48},
-        colors=[{"hex": hex_, "rgb": list(rgb), "fraction": 0.7},
-                {"hex": "#000000", "rgb": [0, 0, 0], "fraction": 0.3}],
-        classification={"model": "digits", "top": [{"label": label, "score": 0.9},
-                                                   {"label": "1", "score": 0.1}], "label": label},
-        anomaly={"model": "ae", "score": 0.5 if anomaly else 0.01, "threshold": 0.03,
-                 "is_anomaly": anomaly},
-        timing_ms={"capture": 1.0, "colors": 2.0, "classify": 3.0, "anomaly": 4.0, "total": 10.0},
+        frame=FrameSize(64, 48),
+        colors=[ColorShare.from_rgb(rgb, 0.7), ColorShare.from_rgb((0, 0, 0), 0.3)],
+        classification=Classified("digits", (LabelScore(label, 0.9), LabelScore("1", 0.1)), label),
+        anomaly=AnomalyResult("ae", 0.5 if anomaly else 0.01, 0.03, is_anomaly=anomaly),
+        timing_ms=Timing(capture=1.0, colors=2.0, classify=3.0, anomaly=4.0, total=10.0),
     )  # fmt: skip
 
 

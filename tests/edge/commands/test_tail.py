@@ -13,7 +13,16 @@ import pytest
 from edge.commands.tail import format_record, tail_files
 from edge.errors import UsageError
 from edge.publishers.files import FilesPublisher
-from edge.records import ResultRecord, follow_records
+from edge.records import (
+    AnomalyResult,
+    Classified,
+    ColorShare,
+    FrameSize,
+    LabelScore,
+    ResultRecord,
+    Timing,
+    follow_records,
+)
 from edge.records.files import RecordFollower
 
 TS = 1795957507.123  # 2026-11-29T13:05:07.123Z
@@ -29,28 +38,18 @@ def make_record(
         "camera": camera,
         "seq": seq,
         "timestamp": TS + offset,
-        "frame": {"width": 640, "height": 480},
+        "frame": FrameSize(640, 480),
         "colors": [
-            {"hex": "#3a5f8c", "rgb": [58, 95, 140], "fraction": 0.41},
-            {"hex": "#f0e0d0", "rgb": [240, 224, 208], "fraction": 0.32},
-            {"hex": "#000000", "rgb": [0, 0, 0], "fraction": 0.27},
+            ColorShare.from_hex("#3a5f8c", 0.41),
+            ColorShare.from_hex("#f0e0d0", 0.32),
+            ColorShare.from_hex("#000000", 0.27),
         ],
-        "classification": {
-            "model": "digits",
-            "top": [
-                {"label": "7", "score": 0.98},
-                {"label": "3", "score": 0.01},
-                {"label": "1", "score": 0.005},
-            ],
-        },
-        "anomaly": {"model": "ae", "score": 0.012, "threshold": 0.031, "is_anomaly": False},
-        "timing_ms": {
-            "capture": 1.0,
-            "colors": 2.0,
-            "classify": 5.0,
-            "anomaly": 4.3,
-            "total": 12.3,
-        },
+        "classification": Classified(
+            "digits",
+            (LabelScore("7", 0.98), LabelScore("3", 0.01), LabelScore("1", 0.005)),
+        ),
+        "anomaly": AnomalyResult("ae", 0.012, 0.031, is_anomaly=False),
+        "timing_ms": Timing(capture=1.0, colors=2.0, classify=5.0, anomaly=4.3, total=12.3),
     }
     data.update(changes)
     return ResultRecord.create(**data)
@@ -71,16 +70,12 @@ def test_format_record_without_models_and_with_an_anomaly() -> None:
         format_record(bare)
         == "13:05:07.123 front #42  ■#3a5f8c 41% ■#f0e0d0 32% ■#000000 27%  12.3 ms"
     )
-    odd = make_record(
-        anomaly={"model": "ae", "score": 0.25, "threshold": 0.031, "is_anomaly": True}
-    )
+    odd = make_record(anomaly=AnomalyResult("ae", 0.25, 0.031, is_anomaly=True))
     assert "anomaly 0.25/0.031 ANOMALY" in format_record(odd)
 
 
 def test_format_record_draws_color_swatches_for_a_tty() -> None:
-    odd = make_record(
-        anomaly={"model": "ae", "score": 0.25, "threshold": 0.031, "is_anomaly": True}
-    )
+    odd = make_record(anomaly=AnomalyResult("ae", 0.25, 0.031, is_anomaly=True))
     line = format_record(odd, color=True)
     assert "\x1b[38;2;58;95;140m■\x1b[0m#3a5f8c 41%" in line
     assert "\x1b[38;2;240;224;208m■\x1b[0m#f0e0d0 32%" in line

@@ -10,9 +10,10 @@ import pytest
 from edge.errors import ModelError
 from edge.inference.anomaly import AnomalyDetector
 from edge.inference.bundle import load_bundle
-from edge.inference.classify import Classifier, Label, decide, select_top, softmax, to_probabilities
+from edge.inference.classify import Classifier, decide, select_top, softmax, to_probabilities
 from edge.inference.model import TFLiteModel
 from edge.inference.preprocess import Preprocess, quantize
+from edge.records import LabelScore
 
 
 def _images(rng: np.random.Generator, n: int = 24) -> np.ndarray:
@@ -123,4 +124,4 @@ def test_select_top_and_decide() -> None:
         select_top(probs, ("a", "b", "c"), 0)
     assert decide("m", top, 0.4).label == "b"
     assert decide("m", top, 0.6).label == "unknown"
-    assert decide("m", (Label("x", 0.9),), 0.0).as_dict()["label"] == "x"
+    assert decide("m", (LabelScore("x", 0.9),), 0.0).as_dict()["label"] == "x"

@@ -18,7 +18,16 @@ import pytest
 
 from edge.errors import PublishError
 from edge.publishers.files import FilesPublisher, last_seq, remove_old_files
-from edge.records import RecordError, ResultRecord, schema
+from edge.records import (
+    Classified,
+    ColorShare,
+    FrameSize,
+    LabelScore,
+    RecordError,
+    ResultRecord,
+    Timing,
+    schema,
+)
 from edge.records.files import camera_dir
 
 VALIDATOR = jsonschema.Draft202012Validator(schema())
@@ -31,11 +40,11 @@ def make_record(seq: int, timestamp: float = NOON, camera: str = "front") -> Res
         camera=camera,
         seq=seq,
         timestamp=timestamp,
-        frame={"width": 640, "height": 480},
-        colors=[{"hex": "#3a5f8c", "rgb": [58, 95, 140], "fraction": 1.0}],
-        classification={"model": "digits", "top": [{"label": "7", "score": 0.98}]},
+        frame=FrameSize(640, 480),
+        colors=[ColorShare.from_rgb((58, 95, 140), 1.0)],
+        classification=Classified("digits", (LabelScore("7", 0.98),)),
         anomaly=None,
-        timing_ms={"capture": 1.0, "colors": 2.0, "classify": 3.0, "anomaly": None, "total": 6.0},
+        timing_ms=Timing(capture=1.0, colors=2.0, classify=3.0, anomaly=None, total=6.0),
     )
 
 

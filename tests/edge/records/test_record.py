@@ -19,13 +19,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.inference.anomaly import AnomalyScore
-from edge.inference.classify import Classification, Label
 from edge.records import (
     REQUIRED_KEYS,
+    AnomalyResult,
+    Classified,
     ColorShare,
+    FrameSize,
+    LabelScore,
     RecordError,
     ResultRecord,
+    Timing,
     format_ts,
     last_records,
     parse_ts,
@@ -91,11 +94,11 @@ def test_create_takes_the_pipelines_objects() -> None:
         camera="front",
         seq=0,
         timestamp=TS,
-        frame={"width": 64, "height": 48},
+        frame=FrameSize(64, 48),
         colors=[ColorShare.from_rgb((58, 95, 140), 1.0)],
-        classification=Classification("digits", (Label("7", 0.9), Label("1", 0.1))),
-        anomaly=AnomalyScore("ae", 0.05, 0.031),
-        timing_ms={"capture": 1, "colors": 2, "classify": 3, "anomaly": 4, "total": 10},
+        classification=Classified("digits", (LabelScore("7", 0.9), LabelScore("1", 0.1))),
+        anomaly=AnomalyResult.from_score("ae", 0.05, 0.031),
+        timing_ms=Timing(capture=1, colors=2, classify=3, anomaly=4, total=10),
         status="anomaly",
     )
     assert record.classification is not None and record.classification.top[0].label == "7"

@@ -16,7 +16,15 @@ from edge.control import (
 from edge.publishers.mqtt.client import Backoff
 from edge.publishers.mqtt.stats import StatsCollector, cpu_temperature, percentile, summary
 from edge.publishers.mqtt.topics import ChangeFilter, Topics, decision
-from edge.records import ResultRecord
+from edge.records import (
+    AnomalyResult,
+    Classified,
+    ColorShare,
+    FrameSize,
+    LabelScore,
+    ResultRecord,
+    Timing,
+)
 
 TOPICS = Topics("edge", "pi")
 
@@ -34,15 +42,11 @@ def record(
         camera=camera,
         seq=seq,
         timestamp=0.0,
-        frame={"width": 4, "height": 4},
-        colors=[{"hex": "#{:02x}{:02x}{:02x}".format(*rgb), "rgb": list(rgb), "fraction": 1.0}],
-        classification=None
-        if label is None
-        else {"model": "m", "top": [{"label": label, "score": 0.9}], "label": label},
-        anomaly=None
-        if anomaly is None
-        else {"model": "a", "score": 0.1, "threshold": 0.2, "is_anomaly": anomaly},
-        timing_ms={"capture": 1, "colors": 2, "classify": 3, "anomaly": None, "total": 6},
+        frame=FrameSize(4, 4),
+        colors=[ColorShare.from_rgb(rgb, 1.0)],
+        classification=None if label is None else Classified("m", (LabelScore(label, 0.9),), label),
+        anomaly=None if anomaly is None else AnomalyResult("a", 0.1, 0.2, is_anomaly=anomaly),
+        timing_ms=Timing(capture=1, colors=2, classify=3, anomaly=None, total=6),
     )
 
 
