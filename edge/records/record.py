@@ -243,7 +243,8 @@ def _given(key: str, part: type[_Part], value: object, *, optional: bool = False
     if isinstance(value, part) or (optional and value is None):
         return value
     name = part.__name__
-    raise TypeError(f"{key} must be a {name}, got {_show(value)}; {name}.from_dict() makes one")
+    article = "an" if name[0] in "AEIOU" else "a"
+    raise TypeError(f"{key} must be {article} {name}, got {_show(value)}; see {name}.from_dict()")
 
 
 def _given_colors(colors: Iterable[ColorShare]) -> tuple[ColorShare, ...]:
