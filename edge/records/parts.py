@@ -211,6 +211,9 @@ class LabelScore(_Part):
         return cls(label, round(probability, SCORE_DECIMALS))
 
 
+_label_score = _part(LabelScore)
+
+
 def _all(coerce: Callable[[object], T], value: object, ordered_by: str) -> tuple[T, ...]:
     """A non-empty tuple of parts, largest ``ordered_by`` first."""
     parts: list[T] = []
@@ -233,7 +236,7 @@ class Classified(_Part):
     """A classification: the bundle name and its top labels, most likely first; ``label``,
     when present, is the decision: the top label, or "unknown" below the confidence threshold."""
 
-    CHECKS = (("model", _text), ("top", lambda v: _all(_part(LabelScore), v, "score")))
+    CHECKS = (("model", _text), ("top", lambda v: _all(_label_score, v, "score")))
     OPTIONAL = ("label",)
     model: str
     top: tuple[LabelScore, ...]
@@ -258,8 +261,8 @@ class AnomalyResult(_Part):
     def from_score(cls, model: str, score: float, threshold: float) -> AnomalyResult:
         """The verdict on the exact score (an anomaly above the threshold); the record keeps
         the score and threshold to SCORE_DECIMALS places."""
-        kept = round(score, SCORE_DECIMALS), round(threshold, SCORE_DECIMALS)
-        return cls(model, kept[0], kept[1], bool(score > threshold))
+        verdict = bool(score > threshold)
+        return cls(model, round(score, SCORE_DECIMALS), round(threshold, SCORE_DECIMALS), verdict)
 
 
 @dataclass(frozen=True)
@@ -277,8 +280,11 @@ class Timing(_Part):
     anomaly: float | None = None
 
 
+_color_share = _part(ColorShare)
+
+
 def _colors(value: object) -> tuple[ColorShare, ...]:
-    colors = _all(_part(ColorShare), value, "fraction")
+    colors = _all(_color_share, value, "fraction")
     total = math.fsum(color.fraction for color in colors)
     if abs(total - 1.0) > FRACTION_SUM_TOLERANCE:
         raise RecordError("", f"expected fractions that sum to 1, got a sum of {total:.4f}")
