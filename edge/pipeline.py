@@ -99,12 +99,12 @@ class Stages:
         return self.tracker.update(crop_roi(image, self.camera.roi))
 
     def classify(self, rgb: npt.NDArray[np.uint8]) -> Classified | None:
-        if self.classifier is None:
+        classifier, camera = self.classifier, self.camera
+        if classifier is None:
             return None
-        probabilities = self._smoother.update(self.classifier.probabilities(rgb))
-        labels, camera = self.classifier.labels, self.camera
-        name, top_k, threshold = self.classifier.name, camera.top_k, camera.confidence_threshold
-        return classified(name, probabilities, labels, top_k, threshold)
+        probabilities = self._smoother.update(classifier.probabilities(rgb))
+        top_k, threshold = camera.top_k, camera.confidence_threshold
+        return classified(classifier.name, probabilities, classifier.labels, top_k, threshold)
 
     def anomaly(self, rgb: npt.NDArray[np.uint8]) -> AnomalyResult | None:
         return None if self.detector is None else self.detector.score(rgb)
