@@ -10,6 +10,10 @@
     ├── SourceError            a camera or frame source failed
     │   └── FrameError         a source delivered a frame that is not an RGB uint8 image
     ├── PublishError           a result could not be published
+    ├── RecordError            data that is not a valid result record; names the key path
+    │                          (edge.records.checks; also a ValueError, for readers' code)
+    ├── NonFiniteNumberError   JSON read as data with NaN or Infinity (edge.jsondata; also
+    │                          a ValueError)
     └── CommandError           a command sent to the daemon (over MQTT) that cannot be
                                carried out; logged and ignored, the daemon goes on
 

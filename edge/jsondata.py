@@ -11,8 +11,10 @@ import json
 import math
 from typing import Any
 
+from edge.errors import EdgeError
 
-class NonFiniteNumberError(ValueError):
+
+class NonFiniteNumberError(EdgeError, ValueError):
     """The JSON holds NaN, Infinity or a number too large for a float."""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -13,18 +13,17 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.frames import Frame
-from edge.inference.classify import Classification, decide, select_top
+from edge.inference.classify import classified
+from edge.records.parts import AnomalyResult, Classified, ColorShare, FrameSize, Timing
+from edge.records.record import ResultRecord
 
 if TYPE_CHECKING:
     from edge.config import CameraConfig
-    from edge.inference.anomaly import AnomalyDetector, AnomalyScore
+    from edge.inference.anomaly import AnomalyDetector
     from edge.inference.classify import Classifier
-    from edge.inference.colors import ColorTracker, DominantColor
-    from edge.records.record import ResultRecord
+    from edge.inference.colors import ColorTracker
 
 logger = logging.getLogger(__name__)
-
-Publish = Callable[["ResultRecord"], None]
 
 
 def crop_roi(
@@ -58,7 +57,6 @@ class Stats:
     """Counters of one camera, read by the status line and the stats publisher."""
 
     processed: int = 0
-    dropped: int = 0
     started: float = field(default_factory=time.monotonic)
     last_frame: float = 0.0
     latency_ms: deque[float] = field(default_factory=lambda: deque(maxlen=200))
@@ -94,19 +92,20 @@ class Stages:
         self.detector = detector
         self._smoother = Smoother(camera.smoothing)
 
-    def colors(self, frame: Frame) -> tuple[DominantColor, ...]:
+    def colors(self, frame: Frame) -> tuple[ColorShare, ...]:
         use_lores = frame.lores is not None and self.camera.roi is None
         image = frame.lores if use_lores and frame.lores is not None else frame.rgb
         return self.tracker.update(crop_roi(image, self.camera.roi))
 
-    def classify(self, rgb: npt.NDArray[np.uint8]) -> Classification | None:
-        if self.classifier is None:
+    def classify(self, rgb: npt.NDArray[np.uint8]) -> Classified | None:
+        classifier, camera = self.classifier, self.camera
+        if classifier is None:
             return None
-        probabilities = self._smoother.update(self.classifier.probabilities(rgb))
-        top = select_top(probabilities, self.classifier.labels, self.camera.top_k)
-        return decide(self.classifier.name, top, self.camera.confidence_threshold)
+        probabilities = self._smoother.update(classifier.probabilities(rgb))
+        top_k, threshold = camera.top_k, camera.confidence_threshold
+        return classified(classifier.name, probabilities, classifier.labels, top_k, threshold)
 
-    def anomaly(self, rgb: npt.NDArray[np.uint8]) -> AnomalyScore | None:
+    def anomaly(self, rgb: npt.NDArray[np.uint8]) -> AnomalyResult | None:
         return None if self.detector is None else self.detector.score(rgb)
 
 
@@ -124,8 +123,6 @@ class Pipeline:
         self.stats = Stats()
 
     def process(self, frame: Frame, capture_ms: float) -> ResultRecord:
-        from edge.records.record import ResultRecord
-
         start = time.perf_counter()
         colors = self.stages.colors(frame)
         colors_ms = _ms(start)
@@ -136,27 +133,22 @@ class Pipeline:
         t = time.perf_counter()
         anomaly = self.stages.anomaly(rgb)
         anomaly_ms = _ms(t)
-        timing = {
-            "capture": round(capture_ms, 3),
-            "colors": colors_ms,
-            "classify": classify_ms if classification is not None else None,
-            "anomaly": anomaly_ms if anomaly is not None else None,
-            "total": round(capture_ms + _ms(start), 3),
-        }
-        self.stats.frame_done(timing["total"] or 0.0)
+        timing = Timing(
+            capture=round(capture_ms, 3),
+            colors=colors_ms,
+            classify=classify_ms if classification is not None else None,
+            anomaly=anomaly_ms if anomaly is not None else None,
+            total=round(capture_ms + _ms(start), 3),
+        )
+        self.stats.frame_done(timing.total)
         return ResultRecord.create(
             device=self.device,
             camera=frame.camera,
             seq=self.next_seq(),
             timestamp=frame.timestamp,
-            frame={"width": frame.width, "height": frame.height},
+            frame=FrameSize(frame.width, frame.height),
             colors=colors,
             classification=classification,
             anomaly=anomaly,
             timing_ms=timing,
         )
-
-
-def publish_all(record: ResultRecord, publishers: Sequence[Publish]) -> None:
-    for publish in publishers:
-        publish(record)

@@ -18,7 +18,7 @@ def positive_int(text: str) -> int:
 
 def name(text: str) -> str:
     """An argparse type: a device or camera name (safe in file paths and MQTT topics)."""
-    from edge.records.parts import RecordError, check_name
+    from edge.records.checks import RecordError, check_name
 
     try:
         return check_name(text)

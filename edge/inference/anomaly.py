@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -13,25 +11,7 @@ from edge.errors import ModelError
 from edge.inference.bundle import Bundle, load_bundle
 from edge.inference.classify import open_model
 from edge.inference.model import TFLiteModel
-
-
-@dataclass(frozen=True)
-class AnomalyScore:
-    model: str
-    score: float
-    threshold: float
-
-    @property
-    def is_anomaly(self) -> bool:
-        return self.score > self.threshold
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "score": round(self.score, 6),
-            "threshold": round(self.threshold, 6),
-            "is_anomaly": self.is_anomaly,
-        }
+from edge.records.parts import AnomalyResult
 
 
 def reconstruction_error(model: TFLiteModel, rgb: npt.NDArray[np.uint8]) -> float:
@@ -68,5 +48,6 @@ class AnomalyDetector:
     def name(self) -> str:
         return self.bundle.name
 
-    def score(self, rgb: npt.NDArray[np.uint8]) -> AnomalyScore:
-        return AnomalyScore(self.name, reconstruction_error(self.model, rgb), self.threshold)
+    def score(self, rgb: npt.NDArray[np.uint8]) -> AnomalyResult:
+        error = reconstruction_error(self.model, rgb)
+        return AnomalyResult.from_score(self.name, error, self.threshold)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -12,43 +10,22 @@ import numpy.typing as npt
 from edge.errors import BundleError, ModelError
 from edge.inference.bundle import Bundle, load_bundle
 from edge.inference.model import TFLiteModel
+from edge.records.parts import Classified, LabelScore
 
 SIGMOID_LABELS = ("no", "yes")
 FEW_LABELS = 64  # up to this many, sorting all scores is quicker than selecting the best first
-
-
-@dataclass(frozen=True)
-class Label:
-    label: str
-    score: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "score": round(self.score, 6)}
-
-
 UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True)
-class Classification:
-    """The top labels of one frame; ``label`` is the decision: the top label, or "unknown"
-    when its score is below the confidence threshold."""
-
-    model: str
-    top: tuple[Label, ...]
-    label: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"model": self.model, "top": [t.as_dict() for t in self.top]}
-        if self.label is not None:
-            data["label"] = self.label
-        return data
-
-
-def decide(model: str, top: tuple[Label, ...], threshold: float) -> Classification:
-    """A classification whose label is the top one, or "unknown" below ``threshold``."""
-    label = top[0].label if top and top[0].score >= threshold else UNKNOWN
-    return Classification(model, top, label)
+def decide(
+    model: str, top: tuple[LabelScore, ...], threshold: float, best: float | None = None
+) -> Classified:
+    """A classification whose label is the top one, or "unknown" when the top probability is
+    below ``threshold``: ``best``, the exact probability, or else the top score as kept."""
+    if not top:
+        raise ValueError("a classification needs at least one label")
+    best = top[0].score if best is None else best
+    return Classified(model, top, top[0].label if best >= threshold else UNKNOWN)
 
 
 def softmax(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -75,16 +52,36 @@ def to_probabilities(values: npt.NDArray[np.float32], activation: str) -> npt.ND
 
 def select_top(
     probabilities: npt.NDArray[np.float32], labels: tuple[str, ...], k: int
-) -> tuple[Label, ...]:
+) -> tuple[LabelScore, ...]:
     """The k most probable labels, best first; equal scores keep the labels' order."""
+    values = probabilities.tolist()
+    order = _top(probabilities, values, k)
+    return tuple(LabelScore.from_probability(labels[i], values[i]) for i in order)
+
+
+def classified(
+    model: str,
+    probabilities: npt.NDArray[np.float32],
+    labels: tuple[str, ...],
+    k: int,
+    threshold: float,
+) -> Classified:
+    """The top ``k`` labels and the decision on the exact top probability (see ``decide``)."""
+    values = probabilities.tolist()
+    order = _top(probabilities, values, k)
+    top = tuple(LabelScore.from_probability(labels[i], values[i]) for i in order)
+    return decide(model, top, threshold, values[order[0]])
+
+
+def _top(probabilities: npt.NDArray[np.float32], values: list[float], k: int) -> list[int]:
+    """The indices of the k largest ``values`` (``probabilities`` as a list), largest first;
+    equal values in index order."""
     if k < 1:
         raise ValueError(f"top_k must be at least 1, got {k}")
-    k = min(k, len(labels))
-    values = probabilities.tolist()
+    k = min(k, len(values))
     many = len(values) > FEW_LABELS
     candidates = _best_indices(probabilities, k) if many else range(len(values))
-    order = sorted(candidates, key=lambda i: -values[i])[:k]  # stable
-    return tuple(Label(labels[i], values[i]) for i in order)
+    return sorted(candidates, key=lambda i: -values[i])[:k]  # stable
 
 
 def _best_indices(probabilities: npt.NDArray[np.float32], k: int) -> list[int]:
@@ -146,5 +143,5 @@ class Classifier:
         scores = self.model.run(rgb, out=self._scores)
         return to_probabilities(scores, self.bundle.output_activation)
 
-    def classify(self, rgb: npt.NDArray[np.uint8], top_k: int = 5) -> Classification:
-        return Classification(self.name, select_top(self.probabilities(rgb), self.labels, top_k))
+    def classify(self, rgb: npt.NDArray[np.uint8], top_k: int = 5) -> Classified:
+        return Classified(self.name, select_top(self.probabilities(rgb), self.labels, top_k))

@@ -7,7 +7,7 @@ k-means++ seedings iterated side by side on it, the best refined on the pixels, 
 with one small matrix product per iteration for the distances. The same frame always gives the
 same colors.
 
-    >>> colors = dominant_colors(rgb)            # tuple of DominantColor, largest first
+    >>> colors = dominant_colors(rgb)   # tuple of ColorShare (the record's part), largest first
     >>> colors[0].hex, colors[0].fraction
     ('#3a5f8c', 0.41)
 
@@ -31,6 +31,7 @@ import numpy.typing as npt
 
 from edge.frames import check_rgb
 from edge.inference import kmeans
+from edge.records.parts import ColorShare
 
 logger = logging.getLogger(__name__)
 
@@ -49,69 +50,9 @@ Floats = npt.NDArray[np.float32]
 Pixels = npt.NDArray[np.uint8]
 
 
-@dataclass(frozen=True)
-class DominantColor:
-    """One dominant color: ``rgb`` 0-255 per channel and the ``fraction`` of the frame it covers."""
-
-    rgb: tuple[int, int, int]
-    fraction: float
-
-    def __post_init__(self) -> None:
-        _check_rgb_triple(self.rgb)
-        if isinstance(self.fraction, bool) or not isinstance(
-            self.fraction, (int, float, np.integer, np.floating)
-        ):
-            raise TypeError(f"fraction must be a float, got {type(self.fraction).__name__}")
-        if not 0.0 <= self.fraction <= 1.0:
-            raise ValueError(f"fraction must be between 0 and 1, got {self.fraction}")
-        object.__setattr__(self, "rgb", tuple(int(c) for c in self.rgb))
-        object.__setattr__(self, "fraction", float(self.fraction))
-
-    @classmethod
-    def _trusted(cls, rgb: tuple[int, int, int], fraction: float) -> DominantColor:
-        """Internal: ``rgb`` three ints in 0-255 and ``fraction`` a float in [0, 1] already."""
-        color = object.__new__(cls)
-        object.__setattr__(color, "rgb", rgb)
-        object.__setattr__(color, "fraction", fraction)
-        return color
-
-    @classmethod
-    def from_hex(cls, hex_color: str, fraction: float) -> DominantColor:
-        """``DominantColor.from_hex("#3a5f8c", 0.41)``."""
-        if not isinstance(hex_color, str):
-            raise TypeError(f"hex color must be a str, got {type(hex_color).__name__}")
-        digits = hex_color.removeprefix("#")
-        if len(digits) != 6 or any(c not in "0123456789abcdefABCDEF" for c in digits):
-            raise ValueError(f"hex color must look like '#3a5f8c', got {hex_color!r}")
-        red, green, blue = (int(digits[i : i + 2], 16) for i in (0, 2, 4))
-        return cls((red, green, blue), fraction)
-
-    @property
-    def hex(self) -> str:
-        """The color as lower-case ``#rrggbb``."""
-        return "#{:02x}{:02x}{:02x}".format(*self.rgb)
-
-    def as_hex(self) -> str:
-        return self.hex
-
-    def as_dict(self) -> dict[str, object]:
-        """The result-record form: ``{"hex": "#3a5f8c", "rgb": [58, 95, 140], "fraction": 0.41}``"""
-        return {"hex": self.hex, "rgb": list(self.rgb), "fraction": self.fraction}
-
-
-def _check_rgb_triple(rgb: object) -> None:
-    if not isinstance(rgb, tuple) or len(rgb) != 3:
-        raise TypeError(f"rgb must be a tuple of 3 ints, got {rgb!r}")
-    for channel in rgb:
-        if isinstance(channel, bool) or not isinstance(channel, (int, np.integer)):
-            raise TypeError(f"rgb values must be ints, got {type(channel).__name__} in {rgb!r}")
-        if not 0 <= channel <= 255:
-            raise ValueError(f"rgb values must be between 0 and 255, got {rgb!r}")
-
-
 def dominant_colors(
     rgb: npt.NDArray[np.uint8], k: int = DEFAULT_K, size: tuple[int, int] = DEFAULT_SIZE
-) -> tuple[DominantColor, ...]:
+) -> tuple[ColorShare, ...]:
     """The up to ``k`` dominant colors of an RGB uint8 image, largest first.
 
     The image is first shrunk to ``size`` (width, height) with area averaging, unless it has no
@@ -156,7 +97,7 @@ def _check_params(k: object, size: object) -> None:
 
 def _to_result(
     colors: Floats | npt.NDArray[np.float64], masses: Floats | npt.NDArray[np.float64]
-) -> tuple[DominantColor, ...]:
+) -> tuple[ColorShare, ...]:
     """Round the colors, merge equal ones, drop empty ones, and sort largest first (ties by RGB
     value)."""
     merged: dict[tuple[int, int, int], float] = {}
@@ -166,7 +107,7 @@ def _to_result(
             merged[red, green, blue] = merged.get((red, green, blue), 0.0) + mass
     total = sum(merged.values())
     ranked = sorted(merged.items(), key=lambda item: (-item[1], item[0]))
-    return tuple(DominantColor._trusted(rgb, min(mass / total, 1.0)) for rgb, mass in ranked)
+    return tuple(ColorShare.from_rgb(rgb, min(mass / total, 1.0)) for rgb, mass in ranked)
 
 
 class ColorTracker:
@@ -206,7 +147,7 @@ class ColorTracker:
         self._order: list[tuple[int, int, int]] = []
         self._since_refresh = 0
 
-    def update(self, rgb: npt.NDArray[np.uint8]) -> tuple[DominantColor, ...]:
+    def update(self, rgb: npt.NDArray[np.uint8]) -> tuple[ColorShare, ...]:
         """The dominant colors of the next frame of the stream."""
         pixels = _pixels(downsample(rgb, self.size))
         histogram = _cut_histogram(pixels)
@@ -253,7 +194,7 @@ class ColorTracker:
                 return tracked.matched(challenger)
         return tracked.steady(clusters)
 
-    def _stable_order(self, result: tuple[DominantColor, ...]) -> tuple[DominantColor, ...]:
+    def _stable_order(self, result: tuple[ColorShare, ...]) -> tuple[ColorShare, ...]:
         """Largest first, but two colors within ``order_hysteresis`` keep their previous order."""
         if self.order_hysteresis <= 0.0 or not self._order:
             return result
@@ -273,7 +214,7 @@ class ColorTracker:
         return best if gaps[best] <= 12 else None
 
     def _swaps(
-        self, later: tuple[DominantColor, int | None], earlier: tuple[DominantColor, int | None]
+        self, later: tuple[ColorShare, int | None], earlier: tuple[ColorShare, int | None]
     ) -> bool:
         close = earlier[0].fraction - later[0].fraction < self.order_hysteresis
         rank, earlier_rank = later[1], earlier[1]

@@ -2,7 +2,8 @@
 
     record.py   ResultRecord (one per processed frame), format_ts / parse_ts, schema()
     parts.py    its parts (FrameSize, ColorShare, LabelScore, Classified, AnomalyResult,
-                Timing) and the checks behind them; RecordError names the key path
+                Timing): frozen, checked where they are made; the stages make them
+    checks.py   the checks of the values; RecordError names the key path
     files.py    the files' layout and readers: read_records, last_records, follow_records
     mqtt.py     records from a broker: subscribe_records (paho loaded only then)
 
@@ -18,18 +19,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from edge.records.checks import NAME_PATTERN, RecordError, check_name
 from edge.records.files import follow_records, last_records, read_records
 from edge.records.parts import (
-    NAME_PATTERN,
     REQUIRED_KEYS,
     AnomalyResult,
     Classified,
     ColorShare,
     FrameSize,
     LabelScore,
-    RecordError,
     Timing,
-    check_name,
 )
 from edge.records.record import ResultRecord, format_ts, parse_ts, schema
 

@@ -1,7 +1,11 @@
-"""The parts of a result record and the checks behind them (see edge.records.record).
+"""The parts of a result record (see edge.records.record), checked by edge.records.checks.
 
-Every check returns the value, normalised, or raises ``RecordError`` whose message starts with
-the key path of the bad value.
+Each part is a frozen dataclass checked once, where it is made: its constructor checks and
+normalises the values, ``from_dict`` checks a part's dict form (the JSON) key by key, and a bad
+value raises ``RecordError`` whose message starts with the key path of the value. The stages make
+the parts from what they compute, through ``ColorShare.from_rgb``,
+``LabelScore.from_probability`` and ``AnomalyResult.from_score``; the record takes them as they
+are.
 """
 
 from __future__ import annotations
@@ -9,172 +13,43 @@ from __future__ import annotations
 import math
 import numbers
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, cast, runtime_checkable
+from typing import Any, ClassVar, TypeVar, cast
 
-if TYPE_CHECKING:
-    pass
+from edge.records.checks import (
+    Check,
+    RecordError,
+    _apply,
+    _at,
+    _flag,
+    _fraction,
+    _freeze,
+    _integer,
+    _items,
+    _mapping,
+    _millis,
+    _number,
+    _optional_millis,
+    _string,
+    _text,
+)
 
 SCHEMA_VERSION = 1
 REQUIRED_KEYS = (
     "schema", "device", "camera", "seq", "ts", "frame",
     "colors", "classification", "anomaly", "timing_ms",
 )  # fmt: skip
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-NAME_HINT = "1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit"
-NON_EMPTY = re.compile(r".+", re.DOTALL)
 TS_PATTERN = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})Z", re.ASCII)
 TS_HINT = "ISO 8601 UTC with milliseconds like 2026-11-24T13:05:07.123Z"
 FRACTION_SUM_TOLERANCE = 0.01
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MAX_TIMESTAMP = 253402300799.999  # 9999-12-31T23:59:59.999Z
+SCORE_DECIMALS = 6  # label scores and anomaly scores in a record
 
+P = TypeVar("P", bound="_Part")
 T = TypeVar("T")
-Check = Callable[[Any], Any]
-
-
-@runtime_checkable
-class SupportsAsDict(Protocol):
-    """Anything that gives its record form as a dict (Classification, AnomalyScore, ...)."""
-
-    def as_dict(self) -> Mapping[str, Any]: ...
-
-
-PartLike = SupportsAsDict | Mapping[str, Any]
-
-
-class RecordError(ValueError):
-    """Data that is not a valid result record; ``path`` is the key path, e.g. ``frame.width``."""
-
-    def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path}: {problem}" if path else problem)
-        self.path = path
-        self.problem = problem
-
-    def within(self, parent: str) -> RecordError:
-        """The same error one level down: ``width`` within ``frame`` is ``frame.width``."""
-        if not parent:
-            return self
-        dot = "" if self.path.startswith("[") or not self.path else "."
-        return RecordError(f"{parent}{dot}{self.path}", self.problem)
-
-
-@contextmanager
-def _at(path: str) -> Iterator[None]:
-    """Errors raised inside are about the value at ``path``."""
-    try:
-        yield
-    except RecordError as err:
-        raise err.within(path) from None
-
-
-# --- value checks: each returns the value (normalised) or raises RecordError --------------
-
-
-def _show(value: object) -> str:
-    text = repr(value)
-    text = text if len(text) <= 60 else text[:57] + "..."
-    plain_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return text if plain_number else f"{text} ({type(value).__name__})"
-
-
-def _number(value: object, low: float = 0.0, high: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise RecordError("", f"expected a number, got {_show(value)}")
-    try:
-        number = float(value)
-    except OverflowError:  # an integer too large for a float
-        number = math.inf
-    if not math.isfinite(number):
-        raise RecordError("", f"expected a finite number, got {_show(value)}")
-    if number < low or (high is not None and number > high):
-        expected = f"in [{low:g}, {high:g}]" if high is not None else f">= {low:g}"
-        raise RecordError("", f"expected a number {expected}, got {number!r}")
-    return number
-
-
-def _integer(value: object, low: int = 0, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise RecordError("", f"expected an integer, got {_show(value)}")
-    number = int(value)
-    if number < low or (high is not None and number > high):
-        expected = f"in [{low}, {high}]" if high is not None else f">= {low}"
-        raise RecordError("", f"expected an integer {expected}, got {number}")
-    return number
-
-
-def _string(value: object, pattern: re.Pattern[str] | None = None, hint: str = "") -> str:
-    if not isinstance(value, str):
-        raise RecordError("", f"expected a string, got {_show(value)}")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise RecordError(
-                "", f"expected UTF-8 text, got {value!r} (a lone surrogate)"
-            ) from None
-    if pattern is not None and not pattern.fullmatch(value):
-        raise RecordError("", f"expected {hint}, got {value!r}")
-    return value
-
-
-def _text(value: object) -> str:
-    return _string(value, NON_EMPTY, "a non-empty string")
-
-
-def _flag(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise RecordError("", f"expected true or false, got {_show(value)}")
-    return value
-
-
-def _fraction(value: object) -> float:
-    return _number(value, 0.0, 1.0)
-
-
-def _millis(value: object) -> float:
-    return round(_number(value), 3)
-
-
-def _optional_millis(value: object) -> float | None:
-    return None if value is None else _millis(value)
-
-
-def _items(value: object) -> tuple[object, ...]:
-    if hasattr(value, "tolist") and not isinstance(value, (list, tuple)):
-        value = value.tolist()  # a numpy array
-    if not isinstance(value, (list, tuple)):
-        raise RecordError("", f"expected a list, got {_show(value)}")
-    return tuple(value)
-
-
-def _mapping(value: object) -> Mapping[Any, Any]:
-    if isinstance(value, SupportsAsDict) and not isinstance(value, Mapping):
-        value = value.as_dict()
-    if not isinstance(value, Mapping):
-        raise RecordError("", f"expected an object, got {_show(value)}")
-    return value
-
-
-def _name(value: object) -> str:
-    return _string(value, NAME_PATTERN, NAME_HINT)
-
-
-def check_name(value: object, what: str = "name") -> str:
-    """``value`` if it is a valid device or camera name (safe in file paths and MQTT topics)."""
-    with _at(what):
-        return _name(value)
-
-
-def _apply(target: object, checks: tuple[tuple[str, Check], ...]) -> None:
-    """Check and normalise the fields of a frozen dataclass in place."""
-    for key, check in checks:
-        with _at(key):
-            object.__setattr__(target, key, check(getattr(target, key)))
 
 
 # --- the parts of a record ------------------------------------------------------------------
@@ -198,10 +73,8 @@ class _Part:
         return tuple(key for key, _ in cls.CHECKS)
 
     @classmethod
-    def coerce(cls, value: object) -> Any:
-        """``value`` as this part: the part itself, a dict, or anything with ``as_dict()``."""
-        if isinstance(value, cls):
-            return value
+    def from_dict(cls: type[P], value: object) -> P:
+        """The part from its dict form, checked; RecordError names the bad key."""
         data, keys = _mapping(value), cls.keys()
         for key in keys:
             if key not in data:
@@ -212,25 +85,41 @@ class _Part:
             raise RecordError("", problem)
         return cls(**{key: data[key] for key in keys + cls.OPTIONAL if key in data})
 
+    @classmethod
+    def _made(cls: type[P], **values: object) -> P:
+        """The part from values its maker has checked already: no second check."""
+        part = object.__new__(cls)
+        vars(part).update(values)  # what the frozen __init__ does, field by field
+        return part
+
     def as_dict(self) -> dict[str, Any]:
         data = {key: _plain(getattr(self, key)) for key in self.keys()}
         data.update({k: _plain(v) for k in self.OPTIONAL if (v := getattr(self, k)) is not None})
         return data
 
 
+def _part(cls: type[P]) -> Callable[[object], P]:
+    """The check of a part within a record: the part itself, or its dict form."""
+    return lambda value: value if isinstance(value, cls) else cls.from_dict(value)
+
+
 def _rgb(value: object) -> tuple[int, int, int]:
     items = _items(value)
     if len(items) != 3:
         raise RecordError("", f"expected 3 integers (red, green, blue), got {len(items)} items")
-    channels = []
-    for index, item in enumerate(items):
-        with _at(f"[{index}]"):
-            channels.append(_integer(item, 0, 255))
-    return channels[0], channels[1], channels[2]
+    red, green, blue = (_at(index, _byte, item) for index, item in enumerate(items))
+    return red, green, blue
+
+
+def _byte(value: object) -> int:
+    return _integer(value, 0, 255)
+
+
+_HEX_DIGITS = tuple(f"{byte:02x}" for byte in range(256))
 
 
 def _hex(rgb: tuple[int, int, int]) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*rgb)
+    return f"#{_HEX_DIGITS[rgb[0]]}{_HEX_DIGITS[rgb[1]]}{_HEX_DIGITS[rgb[2]]}"
 
 
 @dataclass(frozen=True)
@@ -244,7 +133,9 @@ class FrameSize(_Part):
 
 @dataclass(frozen=True)
 class ColorShare(_Part):
-    """A dominant color and the fraction of the frame it covers."""
+    """A dominant color and the fraction of the frame it covers; ``hex`` is ``rgb`` as
+    lowercase ``#rrggbb``. Made with ``ColorShare.from_rgb((58, 95, 140), 0.41)`` or
+    ``ColorShare.from_hex("#3a5f8c", 0.41)``."""
 
     CHECKS = (("hex", _string), ("rgb", _rgb), ("fraction", _fraction))
     hex: str
@@ -257,10 +148,53 @@ class ColorShare(_Part):
             raise RecordError("hex", f"{expected}, got {self.hex!r}")
 
     @classmethod
-    def from_rgb(cls, rgb: Iterable[int], fraction: float) -> ColorShare:
-        with _at("rgb"):
-            checked = _rgb(tuple(rgb))
-        return cls(_hex(checked), checked, fraction)
+    def from_rgb(cls, rgb: tuple[int, int, int], fraction: float) -> ColorShare:
+        """Raises TypeError for a wrong type, ValueError for a value out of range."""
+        checked = _rgb_triple(rgb)
+        return cls._made(hex=_hex(checked), rgb=checked, fraction=_share(fraction))
+
+    @classmethod
+    def from_hex(cls, hex_color: str, fraction: float) -> ColorShare:
+        """``ColorShare.from_hex("#3a5f8c", 0.41)``; the '#' and lowercase are optional."""
+        if not isinstance(hex_color, str):
+            raise TypeError(f"hex color must be a str, got {type(hex_color).__name__}")
+        digits = hex_color.removeprefix("#")
+        if len(digits) != 6 or any(c not in "0123456789abcdefABCDEF" for c in digits):
+            raise ValueError(f"hex color must look like '#3a5f8c', got {hex_color!r}")
+        red, green, blue = (int(digits[i : i + 2], 16) for i in (0, 2, 4))
+        return cls.from_rgb((red, green, blue), fraction)
+
+    def as_hex(self) -> str:
+        return self.hex
+
+
+def _rgb_triple(rgb: object) -> tuple[int, int, int]:
+    """Three ints 0-255 as plain ints, or TypeError / ValueError."""
+    if not isinstance(rgb, tuple) or len(rgb) != 3:
+        raise TypeError(f"rgb must be a tuple of 3 ints, got {rgb!r}")
+    channels = []
+    for channel in rgb:
+        if type(channel) is not int and (
+            isinstance(channel, bool) or not isinstance(channel, numbers.Integral)
+        ):
+            raise TypeError(f"rgb values must be ints, got {type(channel).__name__} in {rgb!r}")
+        value = int(channel)
+        if not 0 <= value <= 255:
+            raise ValueError(f"rgb values must be between 0 and 255, got {rgb!r}")
+        channels.append(value)
+    return channels[0], channels[1], channels[2]
+
+
+def _share(fraction: object) -> float:
+    """A fraction in [0, 1] as a float, or TypeError / ValueError."""
+    if type(fraction) is not float and (
+        isinstance(fraction, bool) or not isinstance(fraction, numbers.Real)
+    ):
+        raise TypeError(f"fraction must be a float, got {type(fraction).__name__}")
+    value = float(fraction)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"fraction must be between 0 and 1, got {fraction}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -271,17 +205,27 @@ class LabelScore(_Part):
     label: str
     score: float
 
+    @classmethod
+    def from_probability(cls, label: str, probability: float) -> LabelScore:
+        """The label with its probability as the record keeps it (to SCORE_DECIMALS places)."""
+        return cls(label, round(probability, SCORE_DECIMALS))
+
+
+_label_score = _part(LabelScore)
+
 
 def _all(coerce: Callable[[object], T], value: object, ordered_by: str) -> tuple[T, ...]:
     """A non-empty tuple of parts, largest ``ordered_by`` first."""
     parts: list[T] = []
+    before = math.inf
     for index, item in enumerate(_items(value)):
-        with _at(f"[{index}]"):
-            parts.append(coerce(item))
-        now, before = (getattr(part, ordered_by) for part in (parts[-1], parts[max(index - 1, 0)]))
+        part = _at(index, coerce, item)
+        now = getattr(part, ordered_by)
         if now > before:
             problem = f"expected the largest {ordered_by} first, got {now!r} after {before!r}"
             raise RecordError(f"[{index}].{ordered_by}", problem)
+        parts.append(part)
+        before = now
     if not parts:
         raise RecordError("", "expected at least one item, got an empty list")
     return tuple(parts)
@@ -292,7 +236,7 @@ class Classified(_Part):
     """A classification: the bundle name and its top labels, most likely first; ``label``,
     when present, is the decision: the top label, or "unknown" below the confidence threshold."""
 
-    CHECKS = (("model", _text), ("top", lambda v: _all(LabelScore.coerce, v, "score")))
+    CHECKS = (("model", _text), ("top", lambda v: _all(_label_score, v, "score")))
     OPTIONAL = ("label",)
     model: str
     top: tuple[LabelScore, ...]
@@ -300,8 +244,7 @@ class Classified(_Part):
 
     def _check_together(self) -> None:
         if self.label is not None:
-            with _at("label"):
-                _text(self.label)
+            _at("label", _text, self.label)
 
 
 @dataclass(frozen=True)
@@ -313,6 +256,13 @@ class AnomalyResult(_Part):
     score: float
     threshold: float
     is_anomaly: bool
+
+    @classmethod
+    def from_score(cls, model: str, score: float, threshold: float) -> AnomalyResult:
+        """The verdict on the exact score (an anomaly above the threshold); the record keeps
+        the score and threshold to SCORE_DECIMALS places."""
+        verdict = bool(score > threshold)
+        return cls(model, round(score, SCORE_DECIMALS), round(threshold, SCORE_DECIMALS), verdict)
 
 
 @dataclass(frozen=True)
@@ -330,38 +280,15 @@ class Timing(_Part):
     anomaly: float | None = None
 
 
+_color_share = _part(ColorShare)
+
+
 def _colors(value: object) -> tuple[ColorShare, ...]:
-    colors = _all(ColorShare.coerce, value, "fraction")
+    colors = _all(_color_share, value, "fraction")
     total = math.fsum(color.fraction for color in colors)
     if abs(total - 1.0) > FRACTION_SUM_TOLERANCE:
         raise RecordError("", f"expected fractions that sum to 1, got a sum of {total:.4f}")
     return colors
-
-
-def _freeze(value: object) -> object:
-    """A JSON value as immutable data: objects become read-only mappings, lists tuples."""
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        return _string(value)
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return _number(value, -math.inf)
-    if isinstance(value, (list, tuple)):
-        return tuple(_freeze_at(f"[{index}]", item) for index, item in enumerate(value))
-    if not isinstance(value, (Mapping, SupportsAsDict)):
-        raise RecordError("", f"expected a JSON value, got {_show(value)}")
-    data = _mapping(value)
-    for key in data:
-        if not isinstance(key, str):
-            raise RecordError("", f"expected string keys, got {_show(key)}")
-    return MappingProxyType({key: _freeze_at(key, item) for key, item in data.items()})
-
-
-def _freeze_at(path: str, value: object) -> object:
-    with _at(path):
-        return _freeze(value)
 
 
 def _plain(value: object) -> Any:
@@ -383,4 +310,5 @@ def _extra(value: object) -> Mapping[str, Any]:
 
 
 def _optional(part: type[_Part]) -> Check:
-    return lambda value: None if value is None else part.coerce(value)
+    check = _part(part)
+    return lambda value: None if value is None else check(value)

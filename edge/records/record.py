@@ -34,41 +34,43 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, ClassVar
 
+from edge.records.checks import (
+    NAME_PATTERN,
+    Check,
+    RecordError,
+    _apply,
+    _at,
+    _integer,
+    _mapping,
+    _name,
+    _number,
+    _show,
+    check_name,
+)
 from edge.records.parts import (
     EPOCH,
     MAX_TIMESTAMP,
-    NAME_PATTERN,
     REQUIRED_KEYS,
     SCHEMA_VERSION,
     TS_HINT,
     TS_PATTERN,
     AnomalyResult,
-    Check,
     Classified,
     ColorShare,
     FrameSize,
     LabelScore,
-    PartLike,
-    RecordError,
-    SupportsAsDict,
     Timing,
-    _apply,
     _colors,
     _extra,
-    _integer,
-    _mapping,
-    _name,
-    _number,
     _optional,
+    _Part,
+    _part,
     _plain,
-    _show,
-    check_name,
-)  # fmt: skip
+)
 
 __all__ = [
     "NAME_PATTERN", "AnomalyResult", "Classified", "ColorShare", "FrameSize", "LabelScore",
-    "RecordError", "ResultRecord", "SupportsAsDict", "Timing", "check_name", "format_ts",
-    "parse_ts", "schema",
+    "RecordError", "ResultRecord", "Timing", "check_name", "format_ts", "parse_ts", "schema",
 ]  # fmt: skip
 
 # --- time -----------------------------------------------------------------------------------
@@ -115,15 +117,16 @@ class ResultRecord:
     """One processed frame's results; checked on construction, immutable.
 
     ``timestamp`` is the capture time in seconds since the epoch, kept to the millisecond;
-    ``ts`` is its ISO 8601 form. ``create()`` builds one from the pipeline's objects.
+    ``ts`` is its ISO 8601 form. ``create()`` builds one from parts made already (the
+    pipeline's), ``from_dict()`` and ``from_json()`` from data, checked.
     """
 
     SCHEMA: ClassVar[int] = SCHEMA_VERSION
     CHECKS: ClassVar[tuple[tuple[str, Check], ...]] = (
         ("device", _name), ("camera", _name), ("seq", _integer), ("timestamp", _timestamp),
-        ("frame", FrameSize.coerce), ("colors", _colors),
+        ("frame", _part(FrameSize)), ("colors", _colors),
         ("classification", _optional(Classified)), ("anomaly", _optional(AnomalyResult)),
-        ("timing_ms", Timing.coerce),
+        ("timing_ms", _part(Timing)),
     )  # fmt: skip
     device: str
     camera: str
@@ -148,18 +151,30 @@ class ResultRecord:
         camera: str,
         seq: int,
         timestamp: float | datetime,
-        frame: PartLike,
-        colors: Iterable[PartLike],
-        timing_ms: PartLike,
-        classification: PartLike | None = None,
-        anomaly: PartLike | None = None,
+        frame: FrameSize,
+        colors: Iterable[ColorShare],
+        timing_ms: Timing,
+        classification: Classified | None = None,
+        anomaly: AnomalyResult | None = None,
         **extra: Any,
     ) -> ResultRecord:
-        """A record from the pipeline's objects (anything with ``as_dict()``) or plain dicts;
-        keyword arguments beyond the required keys become extra keys."""
-        parts = (frame, tuple(colors), classification, anomaly, timing_ms, extra)
-        build: Any = cls
-        record: ResultRecord = build(device, camera, seq, timestamp, *parts)
+        """A record from parts made, and so checked, already: they are taken as they are, and
+        only how the colors fit together is checked (largest first, fractions summing to 1).
+        Keyword arguments beyond the required keys become extra keys."""
+        values = {
+            "device": _at("device", _name, device),
+            "camera": _at("camera", _name, camera),
+            "seq": _at("seq", _integer, seq),
+            "timestamp": _at("timestamp", _timestamp, timestamp),
+            "frame": _given("frame", FrameSize, frame),
+            "colors": _given_colors(colors),
+            "classification": _given("classification", Classified, classification, optional=True),
+            "anomaly": _given("anomaly", AnomalyResult, anomaly, optional=True),
+            "timing_ms": _given("timing_ms", Timing, timing_ms),
+            "extra": _extra(extra),
+        }
+        record = object.__new__(cls)
+        vars(record).update(values)  # checked above: what the frozen __init__ does
         return record
 
     @property
@@ -195,11 +210,18 @@ class ResultRecord:
         version = data["schema"]
         if isinstance(version, bool) or version != SCHEMA_VERSION:
             raise RecordError("schema", f"expected {SCHEMA_VERSION}, got {_show(version)}")
-        fields = {key: data[key] for key in REQUIRED_KEYS if key not in ("schema", "ts")}
-        extra = {key: value for key, value in data.items() if key not in REQUIRED_KEYS}
-        build: Any = cls
-        record: ResultRecord = build(**fields, timestamp=parse_ts(data["ts"]), extra=extra)
-        return record
+        return cls(  # checked by __post_init__: the parts from their dict forms
+            device=data["device"],
+            camera=data["camera"],
+            seq=data["seq"],
+            timestamp=parse_ts(data["ts"]),
+            frame=data["frame"],
+            colors=data["colors"],
+            classification=data["classification"],
+            anomaly=data["anomaly"],
+            timing_ms=data["timing_ms"],
+            extra={key: value for key, value in data.items() if key not in REQUIRED_KEYS},
+        )
 
     @classmethod
     def from_json(cls, text: str | bytes) -> ResultRecord:
@@ -214,6 +236,22 @@ class ResultRecord:
         except RecursionError:
             raise RecordError("", "not a result record (JSON nested too deeply)") from None
         return cls.from_dict(data)
+
+
+def _given(key: str, part: type[_Part], value: object, *, optional: bool = False) -> object:
+    """``value`` if it is a ``part`` (checked when it was made), else TypeError."""
+    if isinstance(value, part) or (optional and value is None):
+        return value
+    name = part.__name__
+    article = "an" if name[0] in "AEIOU" else "a"
+    raise TypeError(f"{key} must be {article} {name}, got {_show(value)}; see {name}.from_dict()")
+
+
+def _given_colors(colors: Iterable[ColorShare]) -> tuple[ColorShare, ...]:
+    shares = tuple(colors)
+    for share in shares:
+        _given("colors", ColorShare, share)
+    return _at("colors", _colors, shares)  # largest first, summing to 1
 
 
 def _reject_constant(name: str) -> Any:

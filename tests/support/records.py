@@ -1,16 +1,17 @@
 """Result records for tests: one builder, with defaults that every part of the record uses.
 
 ``make_record()`` is a ``ResultRecord`` with three colors, a classification, an anomaly verdict
-and timings; keyword arguments replace a field or a part. ``label``, ``rgb`` and ``anomaly=True``
-are the short forms of the parts that publish-on-change looks at. ``record_dict()`` is the same
-record as the JSON object of the schema, written out by hand (not made by ``ResultRecord``).
+and timings; keyword arguments replace a field or a part (a part object or its dict form).
+``label``, ``rgb`` and ``anomaly=True`` are the short forms of the parts that publish-on-change
+looks at. ``record_dict()`` is the same record as the JSON object of the schema, written out
+by hand (not made by ``ResultRecord``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from edge.records import ResultRecord
+from edge.records import ResultRecord, format_ts
 
 TS = 1795957507.123  # 2026-11-29T13:05:07.123Z
 TS_TEXT = "2026-11-29T13:05:07.123Z"
@@ -53,13 +54,13 @@ def make_record(
     timestamp: float = TS,
     label: str | None = _UNSET,
     rgb: tuple[int, int, int] | None = None,
-    anomaly: bool | dict[str, Any] | None = _UNSET,
+    anomaly: Any = _UNSET,
     **changes: Any,
 ) -> ResultRecord:
     """The default record with ``changes`` (``classification=None`` and so on).
 
     ``label``: a classification whose top label it is (None: no classification); ``rgb``: one
-    dominant color; ``anomaly``: True or False for a verdict, a dict or None as it is."""
+    dominant color; ``anomaly``: True or False for a verdict, a part, a dict or None as it is."""
     fields = parts()
     if label is not _UNSET:
         fields["classification"] = None if label is None else _classified(label)
@@ -72,7 +73,17 @@ def make_record(
     elif anomaly is not _UNSET:
         fields["anomaly"] = anomaly
     fields.update(changes)
-    return ResultRecord.create(device=device, camera=camera, seq=seq, timestamp=timestamp, **fields)
+    head = {"schema": 1, "device": device, "camera": camera, "seq": seq, "ts": format_ts(timestamp)}
+    return ResultRecord.from_dict({**head, **{key: _plain(value) for key, value in fields.items()}})
+
+
+def _plain(value: Any) -> Any:
+    """Parts (anything with ``as_dict()``) and lists of them as their JSON form."""
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
 
 
 def record_dict(**changes: Any) -> dict[str, Any]:

@@ -12,7 +12,11 @@ import pytest
 from edge.commands.tail import format_record, tail_files
 from edge.errors import UsageError
 from edge.publishers.files import FilesPublisher
-from edge.records import ResultRecord, follow_records
+from edge.records import (
+    AnomalyResult,
+    ResultRecord,
+    follow_records,
+)
 from edge.records.files import RecordFollower
 
 from ...support.records import TS, make_record
@@ -37,16 +41,12 @@ def test_format_record_without_models_and_with_an_anomaly() -> None:
         format_record(bare)
         == "13:05:07.123 front #42  ■#3a5f8c 41% ■#f0e0d0 32% ■#000000 27%  12.3 ms"
     )
-    odd = make_record(
-        anomaly={"model": "ae", "score": 0.25, "threshold": 0.031, "is_anomaly": True}
-    )
+    odd = make_record(anomaly=AnomalyResult("ae", 0.25, 0.031, is_anomaly=True))
     assert "anomaly 0.25/0.031 ANOMALY" in format_record(odd)
 
 
 def test_format_record_draws_color_swatches_for_a_tty() -> None:
-    odd = make_record(
-        anomaly={"model": "ae", "score": 0.25, "threshold": 0.031, "is_anomaly": True}
-    )
+    odd = make_record(anomaly=AnomalyResult("ae", 0.25, 0.031, is_anomaly=True))
     line = format_record(odd, color=True)
     assert "\x1b[38;2;58;95;140m■\x1b[0m#3a5f8c 41%" in line
     assert "\x1b[38;2;240;224;208m■\x1b[0m#f0e0d0 32%" in line

@@ -9,9 +9,17 @@ import pytest
 from edge.errors import ModelError
 from edge.inference.anomaly import AnomalyDetector
 from edge.inference.bundle import load_bundle
-from edge.inference.classify import Classifier, Label, decide, select_top, softmax, to_probabilities
+from edge.inference.classify import (
+    Classifier,
+    classified,
+    decide,
+    select_top,
+    softmax,
+    to_probabilities,
+)
 from edge.inference.model import TFLiteModel
 from edge.inference.preprocess import Preprocess, quantize
+from edge.records import LabelScore
 
 from ...support.tiny import FloatModel
 
@@ -124,4 +132,12 @@ def test_select_top_and_decide() -> None:
         select_top(probs, ("a", "b", "c"), 0)
     assert decide("m", top, 0.4).label == "b"
     assert decide("m", top, 0.6).label == "unknown"
-    assert decide("m", (Label("x", 0.9),), 0.0).as_dict()["label"] == "x"
+    assert decide("m", (LabelScore("x", 0.9),), 0.0).as_dict()["label"] == "x"
+
+
+def test_the_decision_is_taken_on_the_exact_probability() -> None:
+    probs = np.array([0.4999996, 0.3, 0.2000004], dtype=np.float32)
+    result = classified("m", probs, ("a", "b", "c"), 2, 0.5)
+    assert result.top[0].score == 0.5  # as the record keeps it
+    assert result.label == "unknown"  # 0.4999996 is below the threshold
+    assert classified("m", probs, ("a", "b", "c"), 2, 0.4999).label == "a"

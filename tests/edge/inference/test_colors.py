@@ -12,7 +12,8 @@ import numpy.typing as npt
 import pytest
 
 from edge.inference import kmeans
-from edge.inference.colors import ColorTracker, DominantColor, dominant_colors, downsample
+from edge.inference.colors import ColorTracker, dominant_colors, downsample
+from edge.records import ColorShare
 
 Image = npt.NDArray[np.uint8]
 
@@ -101,7 +102,7 @@ def test_a_solid_frame_is_one_color_covering_everything(
     rgb: tuple[int, int, int], size: tuple[int, int]
 ) -> None:
     colors = dominant_colors(solid(rgb, *size))
-    assert colors == (DominantColor(rgb, 1.0),)
+    assert colors == (ColorShare.from_rgb(rgb, 1.0),)
 
 
 def test_a_black_frame_gives_exactly_one_color() -> None:
@@ -145,7 +146,7 @@ def test_fewer_distinct_colors_than_k_gives_each_of_them(distinct: int, k: int) 
 
 def test_k_1_gives_the_mean_color() -> None:
     image = stripes([((0, 0, 0), 32), ((200, 100, 50), 32)])
-    assert dominant_colors(image, k=1) == (DominantColor((100, 50, 25), 1.0),)
+    assert dominant_colors(image, k=1) == (ColorShare.from_rgb((100, 50, 25), 1.0),)
 
 
 def test_a_small_image_is_not_resized() -> None:
@@ -239,7 +240,7 @@ def test_bad_parameters_are_rejected(
         ColorTracker(**kwargs)  # type: ignore[arg-type]
 
 
-# --- DominantColor ----------------------------------------------------------------------------
+# --- ColorShare -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -251,12 +252,12 @@ def test_bad_parameters_are_rejected(
         ((1, 2, 3), "#010203"),
     ],
 )
-def test_dominant_color_hex_and_dict(rgb: tuple[int, int, int], hex_color: str) -> None:
-    color = DominantColor(rgb, 0.41)
+def test_color_share_hex_and_dict(rgb: tuple[int, int, int], hex_color: str) -> None:
+    color = ColorShare.from_rgb(rgb, 0.41)
     assert color.hex == color.as_hex() == hex_color
     assert color.as_dict() == {"hex": hex_color, "rgb": list(rgb), "fraction": 0.41}
-    assert DominantColor.from_hex(hex_color.upper(), 0.41) == color
-    assert DominantColor.from_hex(hex_color.lstrip("#"), 0.41) == color
+    assert ColorShare.from_hex(hex_color.upper(), 0.41) == color
+    assert ColorShare.from_hex(hex_color.lstrip("#"), 0.41) == color
 
 
 @pytest.mark.parametrize(
@@ -275,21 +276,22 @@ def test_dominant_color_hex_and_dict(rgb: tuple[int, int, int], hex_color: str) 
         ((1, 2, 3), None, TypeError, "float, got NoneType"),
     ],
 )
-def test_dominant_color_checks_its_inputs(
+def test_color_share_checks_its_inputs(
     rgb: object, fraction: object, error: type[Exception], message: str
 ) -> None:
     with pytest.raises(error, match=message):
-        DominantColor(rgb, fraction)  # type: ignore[arg-type]
+        ColorShare.from_rgb(rgb, fraction)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("bad", ["#12345", "#gggggg", "3a5f8c0", "", 0x3A5F8C])
 def test_from_hex_rejects_bad_strings(bad: object) -> None:
     with pytest.raises((TypeError, ValueError), match="hex color"):
-        DominantColor.from_hex(bad, 0.5)  # type: ignore[arg-type]
+        ColorShare.from_hex(bad, 0.5)  # type: ignore[arg-type]
 
 
-def test_dominant_color_is_frozen_and_normalises_numpy_values() -> None:
-    color = DominantColor((np.uint8(3), np.int64(4), 5), np.float32(0.25))  # type: ignore[arg-type]
+def test_color_share_is_frozen_and_normalises_numpy_values() -> None:
+    rgb = (np.uint8(3), np.int64(4), 5)
+    color = ColorShare.from_rgb(rgb, np.float32(0.25))  # type: ignore[arg-type]
     assert type(color.rgb[0]) is int and type(color.fraction) is float
     with pytest.raises(dataclasses.FrozenInstanceError):
         color.fraction = 0.5  # type: ignore[misc]
@@ -322,7 +324,7 @@ def test_tracker_is_stable_on_a_static_noisy_scene() -> None:
             assert now.fraction == pytest.approx(before.fraction, abs=0.01)
 
 
-def assert_close(colors: tuple[DominantColor, ...], image: Image) -> None:
+def assert_close(colors: tuple[ColorShare, ...], image: Image) -> None:
     """As good as dominant_colors on ``image``: as many colors, and a squared error at most 1%
     higher (a tracker's cold start iterates to convergence, so its colors may differ a little)."""
     reference = dominant_colors(image)

@@ -10,16 +10,16 @@ from edge.errors import ConfigError, PublishError
 from edge.publishers import PUBLISHERS, Publisher, create_publisher
 from edge.publishers.files import FilesPublisher
 from edge.publishers.memory import MemoryPublisher
-from edge.records import ResultRecord
+from edge.records import ColorShare, FrameSize, ResultRecord, Timing
 
 RECORD = ResultRecord.create(
     device="pi",
     camera="front",
     seq=0,
     timestamp=0.0,
-    frame={"width": 4, "height": 4},
-    colors=[{"hex": "#000000", "rgb": [0, 0, 0], "fraction": 1.0}],
-    timing_ms={"capture": 0, "colors": 0, "classify": None, "anomaly": None, "total": 0},
+    frame=FrameSize(4, 4),
+    colors=[ColorShare.from_rgb((0, 0, 0), 1.0)],
+    timing_ms=Timing(capture=0, colors=0, classify=None, anomaly=None, total=0),
 )
 
 

@@ -19,13 +19,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.inference.anomaly import AnomalyScore
-from edge.inference.classify import Classification, Label
 from edge.records import (
     REQUIRED_KEYS,
+    AnomalyResult,
+    Classified,
     ColorShare,
+    FrameSize,
+    LabelScore,
     RecordError,
     ResultRecord,
+    Timing,
     format_ts,
     last_records,
     parse_ts,
@@ -63,11 +66,11 @@ def test_create_takes_the_pipelines_objects() -> None:
         camera="front",
         seq=0,
         timestamp=TS,
-        frame={"width": 64, "height": 48},
+        frame=FrameSize(64, 48),
         colors=[ColorShare.from_rgb((58, 95, 140), 1.0)],
-        classification=Classification("digits", (Label("7", 0.9), Label("1", 0.1))),
-        anomaly=AnomalyScore("ae", 0.05, 0.031),
-        timing_ms={"capture": 1, "colors": 2, "classify": 3, "anomaly": 4, "total": 10},
+        classification=Classified("digits", (LabelScore("7", 0.9), LabelScore("1", 0.1))),
+        anomaly=AnomalyResult.from_score("ae", 0.05, 0.031),
+        timing_ms=Timing(capture=1, colors=2, classify=3, anomaly=4, total=10),
         status="anomaly",
     )
     assert record.classification is not None and record.classification.top[0].label == "7"
@@ -76,6 +79,62 @@ def test_create_takes_the_pipelines_objects() -> None:
     assert record.extra == {"status": "anomaly"}
     assert record.timing_ms.total == 10.0 and isinstance(record.timing_ms.total, float)
     assert_valid(record)
+
+
+def create(**changes: Any) -> ResultRecord:
+    parts: dict[str, Any] = {
+        "device": "pi",
+        "camera": "front",
+        "seq": 0,
+        "timestamp": TS,
+        "frame": FrameSize(64, 48),
+        "colors": [ColorShare.from_rgb((58, 95, 140), 0.6), ColorShare.from_rgb((0, 0, 0), 0.4)],
+        "timing_ms": Timing(capture=1, colors=2, total=3),
+    }
+    return ResultRecord.create(**{**parts, **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "message"),
+    [
+        ({"frame": {"width": 64, "height": 48}}, TypeError, "frame must be a FrameSize, got {"),
+        ({"colors": [{"hex": "#000000"}]}, TypeError, "colors must be a ColorShare, got {"),
+        ({"anomaly": 0.5}, TypeError, "anomaly must be an AnomalyResult, got 0.5"),
+        ({"timing_ms": None}, TypeError, "timing_ms must be a Timing, got None"),
+        ({"colors": []}, RecordError, "colors: expected at least one item"),
+        ({"colors": [ColorShare.from_rgb((0, 0, 0), 0.5)]}, RecordError, "sum of 0.5000"),
+        (
+            {"colors": [ColorShare.from_rgb((0, 0, 0), 0.4), ColorShare.from_rgb((9, 9, 9), 0.6)]},
+            RecordError,
+            "colors[1].fraction: expected the largest fraction first",
+        ),
+        ({"camera": "../etc"}, RecordError, "camera: expected 1 to 64 letters"),
+        ({"seq": -1}, RecordError, "seq: expected an integer >= 0"),
+        ({"schema": 2}, RecordError, "schema: is a required key"),
+    ],
+)
+def test_create_takes_parts_and_checks_how_they_fit(
+    changes: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    assert_valid(create())
+    with pytest.raises(error, match=re.escape(message)):
+        create(**changes)
+
+
+def test_the_stages_constructors_keep_what_the_record_keeps() -> None:
+    assert LabelScore.from_probability("7", 0.12345678) == LabelScore("7", 0.123457)
+    anomaly = AnomalyResult.from_score("ae", 0.0300004, 0.03)
+    assert (anomaly.score, anomaly.threshold, anomaly.is_anomaly) == (0.03, 0.03, True)
+    with pytest.raises(RecordError, match=r"^score: expected a finite number, got nan"):
+        AnomalyResult.from_score("ae", math.nan, 0.03)
+    assert ColorShare.from_hex("#3A5F8C", 0.5) == ColorShare("#3a5f8c", (58, 95, 140), 0.5)
+
+
+def test_each_part_round_trips_through_its_dict() -> None:
+    record = ResultRecord.from_dict(record_dict())
+    parts = (record.frame, record.colors[0], record.classification, record.anomaly)
+    for part in (*parts, record.timing_ms):
+        assert part is not None and type(part).from_dict(part.as_dict()) == part
 
 
 def test_stages_that_did_not_run_are_null() -> None:

@@ -11,7 +11,9 @@ from edge.control import CameraInfo, Command, StaticControl, parse_command
 from edge.errors import CommandError
 from edge.publishers.mqtt.stats import StatsCollector, cpu_temperature
 from edge.publishers.mqtt.topics import ChangeFilter, Topics, decision
-from edge.records import ResultRecord
+from edge.records import (
+    ResultRecord,
+)
 
 from ....support.records import make_record
 
