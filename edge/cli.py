@@ -92,9 +92,11 @@ def cmd_colors(args: argparse.Namespace) -> int:
 
 
 def cmd_config_validate(args: argparse.Namespace) -> int:
+    from edge import preflight
     from edge.config import load_config
 
     config = load_config(args.file)
+    preflight.check(config, str(args.file))  # what `edge run` would refuse, found now
     _out(
         f"{args.file}: valid ({len(config.cameras)} camera(s): "
         + ", ".join(camera.name for camera in config.cameras)
@@ -147,6 +149,13 @@ def _tail_mqtt(args: argparse.Namespace) -> int:
 
     if args.file is not None:
         raise UsageError("give either --file DIR or --mqtt URL, not both")
+    if args.mqtt is not None:
+        from edge.config import parse_mqtt_url
+
+        try:
+            parse_mqtt_url(args.mqtt)
+        except ValueError as exc:
+            raise UsageError(f"--mqtt: {exc}") from None
     settings = None
     if args.config is not None:
         from edge.config import load_config
