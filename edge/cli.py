@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from edge import __version__
-from edge.commands.args import name, positive_int
+from edge.commands.args import mqtt_url, name, positive_int
 from edge.errors import EX_FAILURE, EX_USAGE, EdgeError, ImageError, UsageError
 from edge.quiet import quiet_libraries
 
@@ -149,13 +149,6 @@ def _tail_mqtt(args: argparse.Namespace) -> int:
 
     if args.file is not None:
         raise UsageError("give either --file DIR or --mqtt URL, not both")
-    if args.mqtt is not None:
-        from edge.config import parse_mqtt_url
-
-        try:
-            parse_mqtt_url(args.mqtt)
-        except ValueError as exc:
-            raise UsageError(f"--mqtt: {exc}") from None
     settings = None
     if args.config is not None:
         from edge.config import load_config
@@ -187,7 +180,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_service_install(args: argparse.Namespace) -> int:
     from edge.commands.service import install
 
-    return install(root=args.root, start=not args.no_start, write=_out)
+    return install(root=args.root, start=not args.no_start, write=_out, allow_home=args.allow_home)
 
 
 def _add_system_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -204,6 +197,8 @@ def _add_system_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     )
     i.add_argument("--root", type=Path, default=Path("/"), help="install below this folder")
     i.add_argument("--no-start", action="store_true", help="do not enable and start the service")
+    i.add_argument("--allow-home", action="store_true", help="a venv under /home or /tmp: "
+                   "relax ProtectHome/PrivateTmp so the service reaches it")  # fmt: skip
     i.set_defaults(handler=cmd_service_install)
 
     from edge.commands import bench
@@ -312,7 +307,9 @@ def _add_config_and_tail(sub: argparse._SubParsersAction[argparse.ArgumentParser
         description="Follow the results: from the daemon's files (--file) or a broker (--mqtt).",
     )
     p.add_argument("--file", type=Path, metavar="DIR", help="the daemon's output directory")
-    p.add_argument("--mqtt", metavar="URL", help="a broker: mqtt://HOST[:PORT] or mqtts://...")
+    p.add_argument(
+        "--mqtt", type=mqtt_url, metavar="URL", help="a broker: mqtt://HOST[:PORT] or mqtts://..."
+    )
     p.add_argument(
         "--config",
         type=Path,

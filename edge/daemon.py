@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager
 from typing import TYPE_CHECKING
 
-from edge import preflight
+from edge import demo, preflight
 from edge.camera import CameraWorker, DaemonControl
 from edge.config import Config, default_config, load_config, with_overrides
 from edge.errors import EdgeError, PublishError, UsageError
@@ -213,6 +213,7 @@ def _set_log_level(args: argparse.Namespace, config: Config) -> None:
 def run_daemon(args: argparse.Namespace, write: Callable[[str], None] = print) -> int:
     config = load_run_config(args)
     _set_log_level(args, config)
+    demo.announce(config.cameras)
     _mqtt_settings(config)  # a missing secret fails before the models load
     stop, reload = threading.Event(), threading.Event()
     notifier = Notifier()

@@ -24,3 +24,14 @@ def name(text: str) -> str:
         return check_name(text)
     except RecordError as exc:
         raise argparse.ArgumentTypeError(exc.problem) from None
+
+
+def mqtt_url(text: str) -> str:
+    """An argparse type: ``mqtt://[USER@]HOST[:PORT]`` or ``mqtts://...`` (no password)."""
+    from edge.config import parse_mqtt_url
+
+    try:
+        parse_mqtt_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
