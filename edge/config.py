@@ -330,8 +330,11 @@ def with_overrides(config: Config, **overrides: Any) -> Config:
         raise command_line_error(exc, overrides) from exc
 
 
-OVERRIDE_FLAGS = {"source": "--source", "classifier": "--classifier", "anomaly": "--anomaly",
-                  "fps": "--fps", "outputs.mqtt.url": "--mqtt", "outputs.files.dir": "--out"}  # fmt: skip
+OVERRIDE_FLAGS = {  # a key path (a camera's key without its cameras[N].) -> its flag
+    **{key: f"--{key}" for key in ("source", "classifier", "anomaly", "fps")},
+    "outputs.mqtt.url": "--mqtt",
+    "outputs.files.dir": "--out",
+}
 
 
 def command_line_error(error: ConfigError, overrides: dict[str, Any]) -> EdgeError:

@@ -290,7 +290,8 @@ def test_any_command_line_override_is_valid_or_a_usage_error(overrides: dict[str
         with_overrides(default_config(), **overrides)
     except UsageError as exc:  # a flag's value: exit 2, the line names the flag
         assert "\n" not in str(exc)
-        assert str(exc).startswith(("--source: ", "--classifier: ", "--fps: ", "--mqtt: ", "--out: "))
+        flags = ("--source: ", "--classifier: ", "--fps: ", "--mqtt: ", "--out: ")
+        assert str(exc).startswith(flags)
 
 
 secrets = st.text(string.ascii_letters + string.digits + "/?#[]!$&'()*+,;=%~-._@:", min_size=1)

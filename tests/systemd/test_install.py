@@ -57,7 +57,8 @@ def test_a_venv_the_sandbox_hides_is_refused_with_the_fix(
     monkeypatch.setattr(Path, "exists", lambda self: True if self == edge else _exists(self))
     root = tmp_path / "root"
     top = "/" + venv.split("/")[1]
-    with pytest.raises(UsageError, match=rf"under {top}, .*\({hidden_by}\).*under /opt.*--allow-home"):
+    fix = rf"under {top}, .*\({hidden_by}\).*under /opt.*--allow-home"
+    with pytest.raises(UsageError, match=fix):
         install(root=root, edge_executable=edge, write=lambda _: None)
     assert not (root / "etc/systemd/system/edge-vision.service").exists()
     lines: list[str] = []
