@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from edge import __version__
-from edge.commands.args import mqtt_url, name, positive_int
+from edge.commands.args import check_mqtt_url, name, positive_int
 from edge.errors import EX_FAILURE, EX_USAGE, EdgeError, ImageError, UsageError
 from edge.quiet import quiet_libraries
 
@@ -149,6 +149,8 @@ def _tail_mqtt(args: argparse.Namespace) -> int:
 
     if args.file is not None:
         raise UsageError("give either --file DIR or --mqtt URL, not both")
+    if args.mqtt is not None:
+        check_mqtt_url(args.mqtt)
     settings = None
     if args.config is not None:
         from edge.config import load_config
@@ -307,9 +309,7 @@ def _add_config_and_tail(sub: argparse._SubParsersAction[argparse.ArgumentParser
         description="Follow the results: from the daemon's files (--file) or a broker (--mqtt).",
     )
     p.add_argument("--file", type=Path, metavar="DIR", help="the daemon's output directory")
-    p.add_argument(
-        "--mqtt", type=mqtt_url, metavar="URL", help="a broker: mqtt://HOST[:PORT] or mqtts://..."
-    )
+    p.add_argument("--mqtt", metavar="URL", help="a broker: mqtt://HOST[:PORT] or mqtts://...")
     p.add_argument(
         "--config",
         type=Path,

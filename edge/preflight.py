@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.config import CameraConfig, Config, command_line_error
-from edge.errors import ConfigError, EdgeError
+from edge.errors import ConfigError, EdgeError, SourceError
 
 KEY_PATH = re.compile(r"(cameras\[\d+\]|outputs)(\.\w+)+")
 ARTICLE = {"classifier": "a classifier", "autoencoder": "an autoencoder"}
@@ -74,10 +74,15 @@ def _problem(origin: str, key: str, exc: EdgeError) -> ConfigError:
 
 
 def _source(camera: CameraConfig) -> None:
+    """The source can be made from its spec. A backend this machine cannot import (picamera2
+    missing) is not the config's fault: `edge doctor` says so, `edge run` exits 1."""
     from edge.camera import source_options
     from edge.sources import create_source
 
-    create_source(camera.source, camera=camera.name, **source_options(camera))
+    try:
+        create_source(camera.source, camera=camera.name, **source_options(camera))
+    except SourceError:
+        return
 
 
 def _model(spec: str, kind: str) -> None:
