@@ -242,6 +242,10 @@ ROWS: list[Any] = [
     pytest.param(validate("missing"), C, "no such config file", id="validate-missing"),
     pytest.param(["config"], U, "the following arguments are required: COMMAND",
                  id="config-no-command"),
+    pytest.param(["bench", "--source", "webcam:0"], U, "--source: unknown source 'webcam'",
+                 id="bench-source"),
+    pytest.param(["bench", "--source", "{d}/img"], U, "use 'folder:{d}/img'",
+                 id="bench-bare-folder"),
     # -- edge tail --------------------------------------------------------------------------------
     pytest.param(["tail"], U, "give --file DIR", id="tail-nothing"),
     pytest.param(["tail", "--file", "{d}/missing"], U, "not a directory", id="tail-missing"),
