@@ -280,6 +280,6 @@ def convert_model(options: ConvertOptions) -> Converted:
     check = _validate(job, device)
     meta = _meta(job, device, check, size_report(len(quantized), len(float_model)))
     sidecar = write_bundle(out, quantized, meta)
-    image = reports.write_report_image(reports.report_path(out), check, job.labels, meta["name"])
+    image = reports.write_report_image(reports.report_path(out), meta)
     logger.info("loaded back: %s", load_back(out, job.info.kind, job.calibration.paths[0]))
     return Converted(out, sidecar, image, meta)

@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 AUTOENCODER_EVAL = ("anomaly", "normal")
+HISTOGRAM_BINS = 40
 
 
 @dataclass(frozen=True)
@@ -142,8 +143,8 @@ def classifier_scores(
     return {
         "images": len(targets),
         "top_k": k,
-        "float": {"top1": float_top1, "top5": topk_accuracy(float_p, targets, k)},
-        "quantized": {"top1": quant_top1, "top5": topk_accuracy(quant_p, targets, k)},
+        "float": {"top1": float_top1, "topk": topk_accuracy(float_p, targets, k)},
+        "quantized": {"top1": quant_top1, "topk": topk_accuracy(quant_p, targets, k)},
         "top1_gap": float_top1 - quant_top1,
         "agreement": float(np.mean(np.argmax(float_p, axis=1) == np.argmax(quant_p, axis=1))),
         "per_class": per_class,
@@ -171,8 +172,10 @@ def validate_classifier(
             "agreement": float(np.mean(pred_f == pred_q)),
         }
     }
-    if evaluation is None:
-        return ClassifierValidation(report, confusion_matrix(pred_f, pred_q, len(labels)), "float")
+    if evaluation is None:  # rows: the float model's predictions, columns: the int8 model's
+        confusion = confusion_matrix(pred_f, pred_q, len(labels))
+        report["calibration"]["confusion"] = confusion.tolist()
+        return ClassifierValidation(report, confusion, "float")
     targets = eval_targets(evaluation, labels)
     paired = run_device(evaluation.paths, device, device.run, "evaluating")
     y = targets[paired.kept]
@@ -232,17 +235,24 @@ def validate_autoencoder(
             "float": distribution(_float_errors(model, calib.x)),
         },
     }
-    if evaluation is None:
-        return AutoencoderValidation(report, threshold, calib.device)
-    groups = _eval_groups(evaluation, device)
-    report["eval"] = detection_report(groups, threshold, model)
-    return AutoencoderValidation(
-        report,
-        threshold,
-        calib.device,
-        _device_errors(groups, "normal"),
-        _device_errors(groups, "anomaly"),
+    groups = _eval_groups(evaluation, device) if evaluation is not None else {}
+    if evaluation is not None:
+        report["eval"] = detection_report(groups, threshold, model)
+    normal, anomaly = _device_errors(groups, "normal"), _device_errors(groups, "anomaly")
+    report["histogram"] = histogram(
+        threshold, calibration=calib.device, normal=normal, anomaly=anomaly
     )
+    return AutoencoderValidation(report, threshold, calib.device, normal, anomaly)
+
+
+def histogram(threshold: float, **groups: FloatArray | None) -> dict[str, Any]:
+    """The int8 model's errors per group as counts over shared bins, for the report image."""
+    present = {name: errors for name, errors in groups.items() if errors is not None}
+    top = max([threshold, *(float(errors.max()) for errors in present.values())])
+    edges = np.linspace(0.0, top * 1.05 or 1.0, HISTOGRAM_BINS + 1)
+    counts = {name: np.histogram(np.clip(errors, 0.0, edges[-1]), edges)[0].tolist()
+              for name, errors in present.items()}  # fmt: skip
+    return {"edges": edges.tolist(), "counts": counts}
 
 
 def check_evaluation(files: LabeledFiles, kind: str, labels: Sequence[str]) -> None:

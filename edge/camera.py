@@ -66,7 +66,7 @@ class CameraWorker(threading.Thread):
         self.on_reloaded: Callable[[], None] = lambda: None
         from edge.sources import ReconnectingSource, create_source
 
-        source = create_source(camera.source, camera=camera.name, **_source_options(camera))
+        source = create_source(camera.source, camera=camera.name, **source_options(camera))
         self.source = ReconnectingSource(source, stall_timeout=camera.stall_timeout)
         self.seq = SeqCounter(config.outputs.files.directory() / camera.name / ".seq")
         self.pipeline = Pipeline(config.device, build_stages(camera), self.seq.next)
@@ -199,7 +199,7 @@ class DaemonControl:
         worker.commands.put(command)
 
 
-def _source_options(camera: CameraConfig) -> dict[str, float | None]:
+def source_options(camera: CameraConfig) -> dict[str, float | None]:
     """The camera's frame-rate cap (0: as fast as they come) for the sources that take it: the
     demo frames play at it and the Pi camera runs at it (``FrameDurationLimits``), so a 5 fps
     camera neither copies 30 frames a second nor caps its exposure at 33 ms."""

@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from edge import __version__
-from edge.commands.args import name, positive_int
+from edge.commands.args import check_mqtt_url, name, positive_int
 from edge.errors import EX_FAILURE, EX_USAGE, EdgeError, ImageError, UsageError
 from edge.quiet import quiet_libraries
 
@@ -92,9 +92,11 @@ def cmd_colors(args: argparse.Namespace) -> int:
 
 
 def cmd_config_validate(args: argparse.Namespace) -> int:
+    from edge import preflight
     from edge.config import load_config
 
     config = load_config(args.file)
+    preflight.check(config, str(args.file))  # what `edge run` would refuse, found now
     _out(
         f"{args.file}: valid ({len(config.cameras)} camera(s): "
         + ", ".join(camera.name for camera in config.cameras)
@@ -147,6 +149,8 @@ def _tail_mqtt(args: argparse.Namespace) -> int:
 
     if args.file is not None:
         raise UsageError("give either --file DIR or --mqtt URL, not both")
+    if args.mqtt is not None:
+        check_mqtt_url(args.mqtt)
     settings = None
     if args.config is not None:
         from edge.config import load_config
@@ -178,7 +182,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_service_install(args: argparse.Namespace) -> int:
     from edge.commands.service import install
 
-    return install(root=args.root, start=not args.no_start, write=_out)
+    return install(root=args.root, start=not args.no_start, write=_out, allow_home=args.allow_home)
 
 
 def _add_system_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -195,6 +199,8 @@ def _add_system_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     )
     i.add_argument("--root", type=Path, default=Path("/"), help="install below this folder")
     i.add_argument("--no-start", action="store_true", help="do not enable and start the service")
+    i.add_argument("--allow-home", action="store_true", help="a venv under /home or /tmp: "
+                   "relax ProtectHome/PrivateTmp so the service reaches it")  # fmt: skip
     i.set_defaults(handler=cmd_service_install)
 
     from edge.commands import bench

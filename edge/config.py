@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from edge.errors import ConfigError
+from edge.errors import ConfigError, EdgeError, UsageError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -240,7 +240,7 @@ class MqttOutput(Section):
 class OutputsConfig(Section):
     files: FilesOutput = FilesOutput()
     mqtt: MqttOutput = MqttOutput()
-    console: bool = False
+    console: bool = True
 
 
 class Config(Section):
@@ -276,21 +276,23 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return path or "(top level)"
 
 
-def _describe(exc: ValidationError, origin: str) -> str:
-    parts = []
+def _errors(exc: ValidationError) -> list[tuple[str, str]]:
+    """Each error as (key path, message)."""
+    found = []
     for error in exc.errors():
         message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
-        message = message.removeprefix("Value error, ")
-        parts.append(f"{_key_path(error['loc'])}: {message}")
-    return f"{origin}: " + "; ".join(parts)
+        found.append((_key_path(error["loc"]), message.removeprefix("Value error, ")))
+    return found
 
 
 def parse_config(data: dict[str, Any], origin: str = "config") -> Config:
-    """Validate a config mapping; errors name the key path."""
+    """Validate a config mapping; errors name the key path (the first one's in ``key``)."""
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, origin)) from exc
+        errors = _errors(exc)
+        text = f"{origin}: " + "; ".join(f"{key}: {message}" for key, message in errors)
+        raise ConfigError(text, key=errors[0][0], reason=errors[0][1]) from exc
 
 
 def load_config(path: str | Path) -> Config:
@@ -322,77 +324,31 @@ def with_overrides(config: Config, **overrides: Any) -> Config:
     if overrides.get("out") is not None:
         data["outputs"]["files"]["dir"] = str(overrides["out"])
         data["outputs"]["files"]["enabled"] = True
-    return parse_config(data, "command line")
+    try:
+        return parse_config(data, "command line")
+    except ConfigError as exc:
+        raise command_line_error(exc, overrides) from exc
 
 
-DEFAULT_TOML = """\
-# edge-vision configuration. Every key is optional; shown here with its default.
-# Check a file with:  edge config validate FILE
+OVERRIDE_FLAGS = {  # a key path (a camera's key without its cameras[N].) -> its flag
+    **{key: f"--{key}" for key in ("source", "classifier", "anomaly", "fps")},
+    "outputs.mqtt.url": "--mqtt",
+    "outputs.files.dir": "--out",
+}
 
-# device = "<host name>"      # device id in every result record and MQTT topic
-log_level = "info"             # debug, info, warning, error
 
-# One [[cameras]] table per camera; each runs in its own thread with its own interpreter.
-[[cameras]]
-name = "camera"                # used in file paths and topics: letters, digits, _ . -
-source = "auto"                # auto, picamera2[:N], v4l2:/dev/video0, file:PATH, folder:DIR,
-                               # rtsp://..., http://..., demo
-fps = 5.0                      # frame-rate cap; 0 processes frames as fast as they come
-classifier = "demo"            # a classifier bundle (.tflite beside its .json), "demo", or ""
-anomaly = "demo"               # an autoencoder bundle, "demo", or "" for none
-top_k = 5                      # labels per classification
-confidence_threshold = 0.0     # a top score below this is reported as "unknown"
-smoothing = 1                  # average the probabilities over the last N frames
-# roi = [0.25, 0.25, 0.5, 0.5] # region of interest: x, y, width, height as fractions
-num_threads = 1                # interpreter threads for this camera
-stall_timeout = 10.0           # seconds without a frame before the camera is reopened
+def command_line_error(error: ConfigError, overrides: dict[str, Any]) -> EdgeError:
+    """A problem with a value given on the command line (``overrides``, as for
+    :func:`with_overrides`) as a UsageError naming its flag (exit 2); any other as it is."""
+    flag = OVERRIDE_FLAGS.get(re.sub(r"^cameras\[\d+\]\.", "", error.key), "")
+    if overrides.get(flag.removeprefix("--")) is None:
+        return error
+    return UsageError(f"{flag}: {error.reason}")
 
-[cameras.colors]
-k = 5                          # dominant colors per frame
-size = [64, 48]                # K-means runs on pixels downsampled to this size
 
-[outputs]
-console = false                # a short line per result on the terminal
-
-[outputs.files]
-enabled = true
-dir = ""                       # default: $STATE_DIRECTORY under systemd, else ./edge-results
-retention_days = 7             # daily files older than this are removed; 0 keeps them all
-
-# MQTT: on when url is set (here or with `edge run --mqtt URL`). Topics, under topic_prefix:
-#   <prefix>/<device>/availability, <prefix>/<device>/stats,
-#   <prefix>/<device>/<camera>/result, .../state, .../set/<command>
-[outputs.mqtt]
-url = ""                       # mqtt://HOST[:PORT] (1883) or mqtts://HOST[:PORT] (8883)
-client_id = ""                 # default: edge-<device>-<hash of the camera names>, stable
-protocol = "3.1.1"             # "3.1.1" or "5"
-qos = 1                        # QoS of the result messages: 0, 1 or 2
-retain_state = true            # keep the latest record retained on <camera>/state
-topic_prefix = "edge"          # topics are <topic_prefix>/<device>/...
-keepalive = 60                 # seconds between MQTT pings when idle
-username = ""                  # or USER@ in the url
-password_file = ""             # a file holding the password (one line)
-password_env = ""              # or: the name of an environment variable holding it
-password_credential = ""       # or: a systemd credential name (LoadCredential=NAME:PATH)
-tls_ca = ""                    # CA file for mqtts://; "" uses the system's CAs
-tls_cert = ""                  # client certificate (PEM), with tls_key, for brokers that ask
-tls_key = ""                   # the client certificate's private key (PEM)
-tls_insecure = false           # do not check the broker's host name (test setups only)
-stats_interval = 60.0          # seconds between <device>/stats messages; 0 turns them off
-publish_on_change = false      # send a result only when the label, the anomaly verdict or
-change_color_distance = 40.0   #   the dominant color (RGB distance) changed, and
-heartbeat = 60.0               #   at least every heartbeat seconds (0: only on change)
-outbox = ""                    # undelivered results; default: <files dir>/.mqtt-outbox.sqlite
-outbox_max_rows = 100000       # beyond this the oldest are dropped (and counted); ~1 kB each
-inflight = 20                  # results sent but not yet acknowledged by the broker
-reconnect_min = 1.0            # reconnect backoff: first wait, in seconds,
-reconnect_max = 60.0           #   doubled after each failure up to this
-flush_timeout = 3.0            # on shutdown, seconds to wait for the outbox to empty
-
-[outputs.mqtt.homeassistant]
-enabled = true                 # Home Assistant MQTT discovery (one device per daemon)
-discovery_prefix = "homeassistant"
-"""
+# The commented default that `edge config default` prints: parsed, it is the built-in default
+# (tests/edge/test_config.py holds the two equal).
+DEFAULT_TOML = (Path(__file__).parent / "data" / "default.toml").read_text(encoding="utf-8")
 
 
 def default_config() -> Config:

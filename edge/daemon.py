@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager
 from typing import TYPE_CHECKING
 
+from edge import demo, preflight
 from edge.camera import CameraWorker, DaemonControl
 from edge.config import Config, default_config, load_config, with_overrides
 from edge.errors import EdgeError, PublishError, UsageError
@@ -65,18 +66,16 @@ class Outputs:
 
 
 def load_run_config(args: argparse.Namespace) -> Config:
+    """The config file (or the default) with the command line's values, checked as a whole
+    (edge.preflight): a wrong value on the command line is a UsageError naming its flag."""
     config = load_config(args.config) if args.config else default_config()
     if args.max_frames is not None and args.max_frames < 1:
         raise UsageError("--max-frames must be at least 1")
-    return with_overrides(
-        config,
-        source=args.source,
-        classifier=args.classifier,
-        anomaly=args.anomaly,
-        fps=args.fps,
-        out=args.out,
-        mqtt=getattr(args, "mqtt", None),
-    )
+    overrides = {"source": args.source, "classifier": args.classifier, "anomaly": args.anomaly,
+                 "fps": args.fps, "out": args.out, "mqtt": getattr(args, "mqtt", None)}  # fmt: skip
+    config = with_overrides(config, **overrides)
+    preflight.check(config, str(args.config or "command line"), overrides)
+    return config
 
 
 def _mqtt_settings(config: Config) -> MqttSettings | None:
@@ -157,7 +156,7 @@ class Generation:
     def __init__(self, config: Config, args: argparse.Namespace, write: Callable[[str], None]):
         self.config = config
         self.stop = threading.Event()
-        show = not args.quiet and (args.config is None or config.outputs.console)
+        show = not args.quiet and config.outputs.console
         self.outputs = Outputs([], write if show else None)
         self.workers = [
             CameraWorker(config, camera, self.outputs, self.stop, args.max_frames)
@@ -214,6 +213,7 @@ def _set_log_level(args: argparse.Namespace, config: Config) -> None:
 def run_daemon(args: argparse.Namespace, write: Callable[[str], None] = print) -> int:
     config = load_run_config(args)
     _set_log_level(args, config)
+    demo.announce(config.cameras)
     _mqtt_settings(config)  # a missing secret fails before the models load
     stop, reload = threading.Event(), threading.Event()
     notifier = Notifier()

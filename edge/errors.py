@@ -42,9 +42,15 @@ class UsageError(EdgeError):
 
 
 class ConfigError(EdgeError):
-    """The configuration is invalid; the message names the key path."""
+    """The configuration is invalid; the message names the key path. ``key`` and ``reason``
+    are that path and the message without it, when the raiser knows them."""
 
     exit_code = EX_CONFIG
+
+    def __init__(self, message: str, *, key: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.key = key
+        self.reason = reason or message
 
 
 class ModelError(EdgeError):

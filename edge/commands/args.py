@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from edge.errors import UsageError
+
 
 def positive_int(text: str) -> int:
     """An argparse type: a whole number of at least 1."""
@@ -24,3 +26,15 @@ def name(text: str) -> str:
         return check_name(text)
     except RecordError as exc:
         raise argparse.ArgumentTypeError(exc.problem) from None
+
+
+def check_mqtt_url(text: str, flag: str = "--mqtt") -> str:
+    """``mqtt://[USER@]HOST[:PORT]`` or ``mqtts://...`` given as ``flag``; a UsageError (exit 2)
+    naming the flag otherwise, which never repeats a password."""
+    from edge.config import parse_mqtt_url
+
+    try:
+        parse_mqtt_url(text)
+    except ValueError as exc:
+        raise UsageError(f"{flag}: {exc}") from None
+    return text

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from edge.commands.args import positive_int
-from edge.errors import SourceError, UsageError
+from edge.errors import ConfigError, SourceError, UsageError
 from edge.percentiles import summary
 
 if TYPE_CHECKING:
@@ -148,16 +148,20 @@ def make_pipeline(model: str, anomaly: str | None, threads: int) -> Pipeline:
 
 
 def unpaced_source(spec: str) -> FrameSource:
-    """The source, unpaced and looped when it is a file, a folder or the demo."""
+    """The source, unpaced and looped when it is a file, a folder or the demo; a wrong spec is
+    a UsageError naming --source."""
     from edge.sources import create_source, parse_spec, source_class
 
-    cls = source_class(parse_spec(spec)[0])
-    options: dict[str, Any] = {}
-    if not cls.live:
-        accepted = inspect.signature(cls).parameters
-        wanted = {"fps": None, "realtime": False, "loop": True}
-        options = {name: value for name, value in wanted.items() if name in accepted}
-    return create_source(spec, camera="bench", **options)
+    try:
+        cls = source_class(parse_spec(spec)[0], spec)
+        options: dict[str, Any] = {}
+        if not cls.live:
+            accepted = inspect.signature(cls).parameters
+            wanted = {"fps": None, "realtime": False, "loop": True}
+            options = {name: value for name, value in wanted.items() if name in accepted}
+        return create_source(spec, camera="bench", **options)
+    except ConfigError as exc:
+        raise UsageError(f"--source: {exc}") from None
 
 
 def rss_mb() -> tuple[float | None, float | None]:

@@ -12,13 +12,10 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 from edge.errors import EdgeError
-
-if TYPE_CHECKING:
-    from edge.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -135,43 +132,23 @@ def _check_video_group() -> Iterator[Finding]:
 
 
 def check_config(path: Path | None) -> Iterator[Finding]:
-    from edge.config import load_config
+    """The config as ``edge run`` would take it: the same checks (edge.preflight)."""
+    from edge import preflight
+    from edge.config import default_config, load_config
 
-    if path is None:
-        yield Finding("ok", "config", "none given: the embedded default")
-        return
     try:
-        config = load_config(path)
+        config = load_config(path) if path is not None else default_config()
     except EdgeError as exc:
         yield Finding("fail", "config", str(exc), f"edge config validate {path}")
         return
-    yield Finding("ok", "config", f"{path} is valid ({len(config.cameras)} camera(s))")
-    yield from check_models(config)
+    found = list(preflight.problems(config, str(path or "the embedded default")))
+    for problem in found:
+        yield Finding("fail", "config", str(problem), f"edge config validate {path or ''}".strip())
+    if not found:
+        what = f"{path} is valid" if path is not None else "none given: the embedded default"
+        yield Finding("ok", "config", f"{what} ({len(config.cameras)} camera(s)); its sources, "
+                      "models, result directory and MQTT settings usable")  # fmt: skip
     yield from _check_broker(config.outputs.mqtt.url or None)
-
-
-def check_models(config: Config) -> Iterator[Finding]:
-    """Every configured bundle is there and its hash matches."""
-    from edge import demo
-    from edge.camera import resolve_model
-    from edge.inference.bundle import load_bundle
-
-    for camera in config.cameras:
-        for spec, shipped in ((camera.classifier, demo.classifier_path),
-                              (camera.anomaly, demo.autoencoder_path)):  # fmt: skip
-            path = resolve_model(spec, shipped)
-            if path is None:
-                continue
-            try:
-                bundle = load_bundle(path)
-            except EdgeError as exc:
-                yield Finding(
-                    "fail", f"{camera.name} model", str(exc), "copy the .tflite and .json"
-                )
-            else:
-                yield Finding(
-                    "ok", f"{camera.name} model", f"{bundle.name} ({bundle.kind}) verified"
-                )
 
 
 def _check_broker(url: str | None, timeout: float = 3.0) -> Iterator[Finding]:

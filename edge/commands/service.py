@@ -11,10 +11,10 @@ import logging
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from edge.errors import EdgeError
+from edge.errors import EdgeError, UsageError
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +34,46 @@ def systemd_files() -> Path:
     raise EdgeError("the systemd unit is missing from this installation; reinstall edge-vision")
 
 
-def unit_text(edge_executable: Path) -> str:
+# Where the unit's sandbox hides files, and the setting that hides them: an ExecStart there
+# could not start. (prefix, setting as shipped, setting with --allow-home)
+HIDDEN = (
+    ("/home/", "ProtectHome=yes", "ProtectHome=read-only"),
+    ("/root/", "ProtectHome=yes", "ProtectHome=read-only"),
+    ("/run/user/", "ProtectHome=yes", "ProtectHome=read-only"),
+    ("/tmp/", "PrivateTmp=yes", "PrivateTmp=no"),
+    ("/var/tmp/", "PrivateTmp=yes", "PrivateTmp=no"),
+)
+
+
+def unit_text(edge_executable: Path, relax: Sequence[tuple[str, str]] = ()) -> str:
+    """The shipped unit with ExecStart at ``edge_executable`` and the ``relax`` settings
+    (shipped, written) replaced."""
     text = (systemd_files() / UNIT_NAME).read_text(encoding="utf-8")
+    for shipped, written in relax:
+        note = "# relaxed by `edge service install --allow-home`: the venv is in there"
+        text = text.replace(f"\n{shipped}\n", f"\n{note}\n{written}\n")
     return text.replace(SHIPPED_EXEC, str(edge_executable))
+
+
+def hidden_by_the_sandbox(executable: Path) -> list[tuple[str, str, str]]:
+    """The HIDDEN rows that would hide ``executable`` (or the file it links to) from the
+    service."""
+    paths = {str(executable.absolute()), str(executable.resolve())}
+    return [row for row in HIDDEN if any(path.startswith(row[0]) for path in paths)]
+
+
+def _sandbox_changes(executable: Path, allow_home: bool) -> list[tuple[str, str]]:
+    hidden = hidden_by_the_sandbox(executable)
+    if hidden and not allow_home:
+        settings = " and ".join(sorted({row[1] for row in hidden}))
+        raise UsageError(
+            f"{executable} is under {hidden[0][0].rstrip('/')}, which the unit hides from the "
+            f"service ({settings}): it could not start. Install edge-vision in a venv under "
+            "/opt (python3 -m venv --system-site-packages /opt/edge-vision/venv, then "
+            "/opt/edge-vision/venv/bin/pip install edge-vision) and run its `edge service "
+            "install`; or give --allow-home to relax the unit for this venv"
+        )
+    return sorted({(row[1], row[2]) for row in hidden})
 
 
 def install(
@@ -44,14 +81,18 @@ def install(
     edge_executable: Path | None = None,
     start: bool = True,
     write: Callable[[str], None] = print,
+    allow_home: bool = False,
 ) -> int:
     """Install the unit and config under ``root``; start the service when possible."""
     executable = edge_executable or Path(sys.executable).parent / "edge"
     if not executable.exists():
         raise EdgeError(f"{executable} does not exist; run this from the venv that has edge")
+    relax = _sandbox_changes(executable, allow_home)
+    for shipped, written in relax:
+        write(f"the unit gets {written} instead of {shipped}: the venv is in there")
     unit = root / "etc/systemd/system" / UNIT_NAME
     config = root / "etc/edge-vision/edge.toml"
-    _write(unit, unit_text(executable), write)
+    _write(unit, unit_text(executable, relax), write)
     if config.exists():
         write(f"kept {config} (already there)")
     else:

@@ -36,6 +36,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
+from pathlib import Path
 from typing import Any
 
 from edge.errors import ConfigError
@@ -77,7 +78,7 @@ def create_source(spec: str, camera: str = "camera", **options: Any) -> FrameSou
     backend's optional package is missing.
     """
     scheme, target = parse_spec(spec)
-    cls = source_class(scheme)
+    cls = source_class(scheme, spec)
     _check_options(scheme, cls, options)
     source: FrameSource = cls(target, camera=camera, **options)
     return source
@@ -95,15 +96,33 @@ def parse_spec(spec: str) -> tuple[str, str]:
     return scheme, rest
 
 
-def source_class(scheme: str) -> type[FrameSource]:
-    """The class registered for ``scheme``, imported now; ConfigError listing valid schemes."""
+def source_class(scheme: str, spec: str = "") -> type[FrameSource]:
+    """The class registered for ``scheme``, imported now; ConfigError listing valid schemes
+    (or, for a ``spec`` that is a folder, a file or a video device, the spec to write)."""
     if scheme not in SOURCES:
+        hint = _meant(spec.strip())
+        if hint:
+            raise ConfigError(f"{spec.strip()!r} is not a source spec; {hint}")
         valid = ", ".join(sorted(SOURCES))
         raise ConfigError(f"unknown source {scheme!r}; valid sources are: {valid}")
     module_name, _, class_name = SOURCES[scheme].partition(":")
     module = importlib.import_module(module_name)
     cls: type[FrameSource] = getattr(module, class_name)
     return cls
+
+
+def _meant(spec: str) -> str:
+    """What a bare path was probably meant as: ``shots/`` -> ``folder:shots/``."""
+    if not spec:
+        return ""
+    path = Path(spec).expanduser()
+    if spec.startswith("/dev/video") or path.is_char_device():
+        return f"for a V4L2 camera use 'v4l2:{spec}'"
+    if path.is_dir():
+        return f"for a folder of images use 'folder:{spec}'"
+    if path.is_file():
+        return f"for a video file use 'file:{spec}' (a folder of images: 'folder:DIR')"
+    return ""
 
 
 def _check_options(scheme: str, cls: type[FrameSource], options: dict[str, Any]) -> None:

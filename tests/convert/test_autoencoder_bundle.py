@@ -47,3 +47,6 @@ def test_the_detector_scores_on_the_device_path(
 
     assert mean_score(anomaly_eval / "anomaly") > 2 * mean_score(anomaly_eval / "normal")
     assert autoencoder_bundle.with_suffix(".report.png").is_file()
+    histogram = autoencoder_bundle.with_suffix(".json")
+    counts = json.loads(histogram.read_text())["validation"]["histogram"]["counts"]
+    assert set(counts) == {"calibration", "normal", "anomaly"}  # the picture, drawn again

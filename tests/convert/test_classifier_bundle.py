@@ -29,7 +29,8 @@ def test_int8_agrees_with_float_on_held_out_digits(classifier_bundle: Path) -> N
     assert scores["agreement"] >= 0.95
     assert abs(scores["top1_gap"]) <= 0.03
     assert scores["quantized"]["top1"] >= 0.85
-    assert scores["quantized"]["top5"] >= scores["quantized"]["top1"]
+    assert scores["quantized"]["topk"] >= scores["quantized"]["top1"]
+    assert "top5" not in scores["quantized"]  # the key does not name a k the sidecar may not use
     assert set(scores["per_class"]) == {str(d) for d in range(10)}
 
 
@@ -87,3 +88,7 @@ def test_sizes_and_report_image(classifier_bundle: Path) -> None:
     assert report["size_ratio"] < 0.4
     image = classifier_bundle.with_suffix(".report.png")
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from PIL import Image
+
+    with Image.open(image) as picture:
+        assert picture.width >= 1200 and picture.height >= 500  # reads on a laptop

@@ -12,7 +12,7 @@ from edge.config import (
     parse_config,
     with_overrides,
 )
-from edge.errors import ConfigError
+from edge.errors import ConfigError, UsageError
 
 
 def test_the_commented_default_is_the_default() -> None:
@@ -93,7 +93,7 @@ def test_overrides_apply_to_every_camera(tmp_path: Path) -> None:
     assert [c.source for c in changed.cameras] == ["demo", "demo"]
     assert [c.fps for c in changed.cameras] == [0.0, 0.0]
     assert changed.outputs.files.directory() == tmp_path
-    with pytest.raises(ConfigError, match=r"command line: cameras\[0\]\.fps"):
+    with pytest.raises(UsageError, match=r"^--fps: Input should be greater"):  # exit 2, not 78
         with_overrides(config, fps=-2.0)
 
 
@@ -102,3 +102,21 @@ def test_output_directory_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Config().outputs.files.directory() == Path("edge-results")
     monkeypatch.setenv("STATE_DIRECTORY", "/var/lib/edge-vision:/var/lib/other")
     assert Config().outputs.files.directory() == Path("/var/lib/edge-vision")
+
+
+def test_the_printed_default_runs_as_no_config_at_all(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`edge config default` > FILE; `edge run --config FILE` is `edge run`: live lines too."""
+    from edge.cli import main
+
+    assert main(["config", "default"]) == 0
+    printed = tmp_path / "edge.toml"
+    printed.write_text(capsys.readouterr().out)
+    assert load_config(printed) == default_config()
+    flags = ["--source", "demo", "--classifier", "", "--anomaly", "", "--max-frames", "2"]
+    outputs = []
+    for extra in ([], ["--config", str(printed)]):
+        assert main(["run", *flags, "--out", str(tmp_path / str(len(extra))), *extra]) == 0
+        outputs.append(capsys.readouterr().out.splitlines())
+    assert [len(lines) for lines in outputs] == [2, 2], outputs

@@ -103,10 +103,10 @@ def test_seq_continues_after_a_restart(frames: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["--source", "webcam:0"], 78, "unknown source 'webcam'"),
-        (["--fps", "-1"], 78, "cameras[0].fps"),
+        (["--source", "webcam:0"], 2, "--source: unknown source 'webcam'"),
+        (["--fps", "-1"], 2, "--fps: Input should be greater than or equal to 0"),
         (["--max-frames", "0"], 2, "--max-frames must be at least 1"),
-        (["--classifier", "/nonexistent/model.tflite"], 1, "no such model file"),
+        (["--classifier", "/nonexistent/model.tflite"], 2, "--classifier: /nonexistent/model"),
         (["--config", "/nonexistent/edge.toml"], 78, "no such config file"),
     ],
 )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +60,21 @@ def test_the_autoencoder_flags_the_photos(demo_records: list[dict[str, object]])
 def test_every_demo_record_is_valid(demo_records: list[dict[str, object]]) -> None:
     for record in demo_records:
         validate(record)
+
+
+def test_the_demo_models_on_other_frames_are_named_once_at_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    source = f"folder:{demo.frames_dir()}"
+    with caplog.at_level(logging.INFO):
+        assert main(["run", "--quiet", "--source", source, "--max-frames", "3", "--fps", "0",
+                     "--out", str(tmp_path / "a")]) == 0  # fmt: skip
+    said = [r.getMessage() for r in caplog.records if r.name == "edge.demo"]
+    assert len(said) == 1, said
+    assert "classifier and anomaly: the demo models (digits.tflite" in said[0]
+    assert "--classifier BUNDLE" in said[0]
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        assert main(["run", "--quiet", "--source", "demo", "--max-frames", "1", "--fps", "0",
+                     "--out", str(tmp_path / "b")]) == 0  # fmt: skip
+    assert not [r for r in caplog.records if r.name == "edge.demo"]  # the demo on its own frames

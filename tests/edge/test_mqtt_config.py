@@ -20,7 +20,7 @@ from edge.config import (
     parse_mqtt_url,
     with_overrides,
 )
-from edge.errors import ConfigError
+from edge.errors import ConfigError, UsageError
 from edge.publishers.mqtt.settings import Broker, MqttSettings, read_password
 
 if sys.version_info >= (3, 11):
@@ -113,7 +113,7 @@ def test_the_command_line_url_turns_mqtt_on(tmp_path: Path) -> None:
     assert not config.outputs.mqtt.enabled
     changed = with_overrides(config, mqtt="mqtt://broker", out=tmp_path)
     assert changed.outputs.mqtt.enabled and changed.outputs.mqtt.url == "mqtt://broker"
-    with pytest.raises(ConfigError, match=r"command line: outputs\.mqtt\.url"):
+    with pytest.raises(UsageError, match=r"^--mqtt: 'broker:1883' is not an MQTT URL"):
         with_overrides(config, mqtt="broker:1883")
 
 

@@ -49,6 +49,11 @@ def run(*args: str) -> list[str]:
             "--classifier", "", "--anomaly", "", *args]  # fmt: skip
 
 
+def run_config(name: str) -> list[str]:
+    """``edge run`` of a config of the table, which would stop after one frame were it good."""
+    return ["run", "--quiet", "--max-frames", "1", "--config", f"{{d}}/config/{name}.toml"]
+
+
 def validate(name: str) -> list[str]:
     return ["config", "validate", f"{{d}}/config/{name}.toml"]
 
@@ -86,8 +91,9 @@ ROWS: list[Any] = [
                  id="sidecar-infinity"),
     pytest.param(classify("keras/digits.keras"), F, "this is a Keras model, not a bundle: run "
                  "`edge convert", id="keras-as-bundle"),
-    pytest.param(run("--classifier", "{d}/bundle/keras/digits.keras"), F,
-                 "this is a Keras model", id="run-keras-as-bundle"),
+    pytest.param(run("--classifier", "{d}/bundle/keras/digits.keras"), U,
+                 "--classifier: {d}/bundle/keras/digits.keras: this is a Keras model",
+                 id="run-keras-as-bundle"),
     pytest.param(classify("autoencoder/digits_autoencoder.tflite"), F, "not a classifier",
                  id="autoencoder-as-classifier"),
     pytest.param(classify("float/tiny.tflite"), F, "model input dtype float32 != int8",
@@ -115,19 +121,31 @@ ROWS: list[Any] = [
     pytest.param(["colors", "--k", "0", IMG], U, "argument --k: must be at least 1", id="k-zero"),
     pytest.param(["colors"], U, "the following arguments are required: IMAGE", id="no-image"),
     # -- edge run: sources, flags, models, credentials ------------------------------------------
-    pytest.param(run("--source", "webcam:0"), C, "unknown source 'webcam'", id="source-scheme"),
-    pytest.param(run("--source", "folder:"), C, "the folder source needs a target",
+    pytest.param(run("--source", "webcam:0"), U, "--source: unknown source 'webcam'",
+                 id="source-scheme"),
+    pytest.param(run("--source", "folder:"), U, "--source: the folder source needs a target",
                  id="source-no-target"),
-    pytest.param(run("--source", "demo:x"), C, "takes no argument", id="source-demo-arg"),
-    pytest.param(run("--source", "v4l2:"), C, "the v4l2 source needs a target", id="v4l2-empty"),
-    pytest.param(run("--source", "  "), C, "source must not be empty", id="source-blank"),
-    pytest.param(run("--fps", "-1"), C, "cameras[0].fps", id="fps-negative"),
+    pytest.param(run("--source", "demo:x"), U, "takes no argument", id="source-demo-arg"),
+    pytest.param(run("--source", "v4l2:"), U, "the v4l2 source needs a target", id="v4l2-empty"),
+    pytest.param(run("--source", "  "), U, "--source: source must not be empty",
+                 id="source-blank"),
+    pytest.param(run("--source", "{d}/img"), U, "use 'folder:{d}/img'", id="source-bare-folder"),
+    pytest.param(run("--source", "/dev/video0"), U, "use 'v4l2:/dev/video0'",
+                 id="source-bare-device"),
+    pytest.param(run("--fps", "-1"), U, "--fps: Input should be greater than or equal to 0",
+                 id="fps-negative"),
     pytest.param(run("--fps", "abc"), U, "invalid float value: 'abc'", id="fps-text"),
     pytest.param(run("--max-frames", "0"), U, "--max-frames must be at least 1", id="max-frames"),
-    pytest.param(run("--mqtt", "ftp://broker"), C, "is not an MQTT URL", id="mqtt-scheme"),
-    pytest.param(run("--mqtt", "mqtt://broker:99999"), C, "not a valid MQTT URL",
+    pytest.param(run("--mqtt", "ftp://broker"), U, "--mqtt: 'ftp://broker' is not an MQTT URL",
+                 id="mqtt-scheme"),
+    pytest.param(run("--mqtt", "mqtt://broker:99999"), U, "not a valid MQTT URL",
                  id="mqtt-port"),
-    pytest.param(run("--mqtt", "mqtt://broker/x"), C, "has no path", id="mqtt-path"),
+    pytest.param(run("--mqtt", "mqtt://broker/x"), U, "has no path", id="mqtt-path"),
+    pytest.param(run("--out", IMG), U, "--out: {d}/img/frame.png is not a directory",
+                 id="out-is-a-file"),
+    pytest.param(run("--out", "{d}/img/frame.png/results"), U,
+                 "--out: cannot create {d}/img/frame.png/results: {d}/img/frame.png is not a "
+                 "directory", id="out-below-a-file"),
     pytest.param(run("--bogus"), U, "unrecognized arguments: --bogus", id="unknown-flag"),
     pytest.param(run("--config", "{d}/config/missing.toml"), C, "no such config file",
                  id="config-missing"),
@@ -135,10 +153,13 @@ ROWS: list[Any] = [
                  id="config-dir"),
     pytest.param(run("--config", "{d}/config/binary.toml"), C, "cannot read the config",
                  id="config-not-utf8"),
-    pytest.param(run("--classifier", "{d}/bundle/hash/digits.tflite"), F, "does not match",
-                 id="run-hash"),
-    pytest.param(run("--anomaly", "{d}/bundle/good/digits.tflite"), F, "not an autoencoder",
-                 id="classifier-as-autoencoder"),
+    pytest.param(run("--classifier", "{d}/bundle/hash/digits.tflite"), U,
+                 "--classifier: {d}/bundle/hash/digits.tflite: ", id="run-hash"),
+    pytest.param(run("--anomaly", "{d}/bundle/good/digits.tflite"), U,
+                 "--anomaly: {d}/bundle/good/digits.tflite: is a classifier bundle, not an "
+                 "autoencoder", id="classifier-as-autoencoder"),
+    pytest.param(run("--classifier", "{d}/bundle/none/x.tflite"), U, "no such model file",
+                 id="run-model-missing"),
     pytest.param(run("--config", "{d}/config/pw_missing.toml"), C,
                  "password_file: cannot read", id="password-file-missing"),
     pytest.param(run("--config", "{d}/config/pw_dir.toml"), C, "(Is a directory)",
@@ -159,6 +180,23 @@ ROWS: list[Any] = [
                  id="tls-ca-missing"),
     pytest.param(run("--config", "{d}/config/outbox_dir.toml"), C,
                  "outputs.mqtt.outbox: cannot open", id="outbox-unusable"),
+    pytest.param(run_config("model_missing"), C,
+                 "model_missing.toml: cameras[0].classifier: {d}/bundle/none/x.tflite: no such "
+                 "model file", id="config-model-missing"),
+    pytest.param(run_config("autoencoder_as_classifier"), C,
+                 "cameras[0].classifier: {d}/bundle/autoencoder/digits_autoencoder.tflite: is "
+                 "an autoencoder bundle, not a classifier", id="config-autoencoder-as-classifier"),
+    pytest.param(run_config("classifier_as_autoencoder"), C,
+                 "cameras[1].anomaly: ", id="config-classifier-as-autoencoder"),
+    pytest.param(run_config("keras_model"), C,
+                 "cameras[0].classifier: {d}/bundle/keras/digits.keras: this is a Keras model",
+                 id="config-keras-model"),
+    pytest.param(run_config("source_folder"), C,
+                 "cameras[0].source: '{d}/img' is not a source spec; for a folder of images use",
+                 id="config-bare-folder"),
+    pytest.param(run_config("files_dir_file"), C,
+                 "outputs.files.dir: {d}/img/frame.png is not a directory",
+                 id="config-files-dir-a-file"),
     # -- edge config validate ---------------------------------------------------------------------
     pytest.param(validate("notoml"), C, "not valid TOML", id="not-toml"),
     pytest.param(validate("unknown_top"), C, "colour: unknown key", id="unknown-key"),
@@ -204,6 +242,10 @@ ROWS: list[Any] = [
     pytest.param(validate("missing"), C, "no such config file", id="validate-missing"),
     pytest.param(["config"], U, "the following arguments are required: COMMAND",
                  id="config-no-command"),
+    pytest.param(["bench", "--source", "webcam:0"], U, "--source: unknown source 'webcam'",
+                 id="bench-source"),
+    pytest.param(["bench", "--source", "{d}/img"], U, "use 'folder:{d}/img'",
+                 id="bench-bare-folder"),
     # -- edge tail --------------------------------------------------------------------------------
     pytest.param(["tail"], U, "give --file DIR", id="tail-nothing"),
     pytest.param(["tail", "--file", "{d}/missing"], U, "not a directory", id="tail-missing"),
@@ -212,7 +254,10 @@ ROWS: list[Any] = [
                  id="tail-device"),
     pytest.param(["tail", "--file", "{d}/emptydir", "--mqtt", "mqtt://b"], U, "not both",
                  id="tail-both"),
-    pytest.param(["tail", "--mqtt", "ftp://u:x@b"], C, "is not an MQTT URL", id="tail-url"),
+    pytest.param(["tail", "--mqtt", "ftp://u:x@b"], U, "--mqtt: 'ftp://u:***@b' is not an MQTT",
+                 id="tail-url"),
+    pytest.param(["tail", "--mqtt", "host:port"], U, "--mqtt: 'host:port' is not an MQTT URL",
+                 id="tail-url-no-scheme"),
     pytest.param(["tail", "--file", "{d}/emptydir", "--camera", "bad name"], U,
                  "argument --camera: expected 1 to 64 letters", id="tail-camera-name"),
     pytest.param(["tail", "--config", "{d}/config/missing.toml"], C, "no such config file",
@@ -336,10 +381,10 @@ def edge(
 
 @pytest.mark.parametrize(("argv", "code", "fragment"), ROWS)
 def test_a_bad_input_is_one_line_and_an_exit_code(
-    argv: list[str], code: int, fragment: str, edge: Callable[..., Any]
+    argv: list[str], code: int, fragment: str, edge: Callable[..., Any], root: Path
 ) -> None:
     expanded, got, lines = edge(argv)
-    check_one_line(expanded, lines, got, (code, fragment))
+    check_one_line(expanded, lines, got, (code, fragment.replace("{d}", str(root))))
 
 
 def test_the_table_has_at_least_forty_rows() -> None:
@@ -364,7 +409,8 @@ def test_a_sample_of_rows_as_a_user_runs_them(d: Path) -> None:
             capture_output=True, text=True, env=env, cwd=d, timeout=60, check=False,
         )  # fmt: skip
         assert proc.stdout == "", (name, proc.stdout)
-        check_one_line(expanded, user_lines(proc.stderr), proc.returncode, (code, fragment))
+        expected = (code, fragment.replace("{d}", str(d)))
+        check_one_line(expanded, user_lines(proc.stderr), proc.returncode, expected)
 
 
 # -- unusual but valid images are converted, never refused --------------------------------------

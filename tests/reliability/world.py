@@ -176,6 +176,15 @@ CONFIGS = {
     "tls_ca = '{d}/nonexistent.pem'\n",
     "outbox_dir": "[outputs.mqtt]\nurl = 'mqtt://127.0.0.1:1'\n"
     "outbox = '{d}/secrets/binary/x.sqlite'\n",
+    "model_missing": "[[cameras]]\nsource = 'demo'\nclassifier = '{d}/bundle/none/x.tflite'\n",
+    "autoencoder_as_classifier": "[[cameras]]\nsource = 'demo'\n"
+    "classifier = '{d}/bundle/autoencoder/digits_autoencoder.tflite'\n",
+    "classifier_as_autoencoder": "[[cameras]]\nname = 'a'\nsource = 'demo'\n"
+    "[[cameras]]\nname = 'b'\nsource = 'demo'\nanomaly = '{d}/bundle/good/digits.tflite'\n",
+    "keras_model": "[[cameras]]\nsource = 'demo'\nclassifier = '{d}/bundle/keras/digits.keras'\n",
+    "source_folder": "[[cameras]]\nsource = '{d}/img'\n",
+    "files_dir_file": "[[cameras]]\nsource = 'demo'\n[outputs.files]\ndir = '{d}/img/frame.png'\n",
+    "good": "[[cameras]]\nsource = 'demo'\n[outputs]\nconsole = false\n",  # runs: not bad
 }
 
 

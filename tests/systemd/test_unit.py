@@ -62,7 +62,7 @@ def test_exposure_is_at_most_two(unit: Path) -> None:
     [
         ("Type", "notify"),
         ("Restart", "on-failure"),
-        ("RestartPreventExitStatus", "78"),
+        ("RestartPreventExitStatus", "2 78"),
         ("ExecReload", "/bin/kill -HUP $MAINPID"),
         ("SupplementaryGroups", "video"),
         ("StateDirectory", "edge-vision"),

@@ -95,9 +95,9 @@ def test_an_autoencoder_is_not_a_classifier(
     assert "not a classifier" in line
 
 
-def test_an_unknown_source_is_a_config_error(capsys: pytest.CaptureFixture[str]) -> None:
-    line = _one_line_error(capsys, 78, "--source", "webcam:0")
-    assert "unknown source 'webcam'" in line
+def test_an_unknown_source_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    line = _one_line_error(capsys, 2, "--source", "webcam:0")  # a flag's value, not a config
+    assert "--source: unknown source 'webcam'" in line
 
 
 @pytest.mark.parametrize("args", [["--frames", "0"], ["--threads", "x"], ["--frames", "-3"]])

@@ -57,3 +57,27 @@ def test_an_unreachable_broker_is_reported() -> None:
     (finding,) = doctor._check_broker(f"mqtt://127.0.0.1:{port}", timeout=1.0)
     assert finding.status == "warn"
     assert "not reachable" in finding.detail
+
+
+def test_what_edge_run_refuses_blocks_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checks of `edge run` (edge.preflight): a missing model, an autoencoder given as the
+    classifier, an unset password variable; each named by its key path."""
+    from edge import demo
+
+    monkeypatch.delenv("EDGE_TEST_UNSET", raising=False)
+    config = tmp_path / "edge.toml"
+    config.write_text(
+        f"[[cameras]]\nsource = 'demo'\nclassifier = '{tmp_path / 'none.tflite'}'\n"
+        f"[[cameras]]\nname = 'b'\nsource = 'demo'\nclassifier = '{demo.autoencoder_path()}'\n"
+        "[outputs.mqtt]\nurl = 'mqtt://127.0.0.1:1'\nusername = 'u'\n"
+        "password_env = 'EDGE_TEST_UNSET'\n"
+    )
+    code, lines = _lines(config)
+    failed = [line for line in lines if line.startswith("[FAIL] config:")]
+    assert code == 1
+    assert "cameras[0].classifier: " in failed[0] and "no such model file" in failed[0]
+    assert "cameras[1].classifier: " in failed[1] and "not a classifier" in failed[1]
+    assert "outputs.mqtt.password_env: the environment variable EDGE_TEST_UNSET" in failed[2]
+    assert lines[-1] == "3 problem(s) block running"

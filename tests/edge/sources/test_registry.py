@@ -48,10 +48,20 @@ def test_every_registered_backend_imports_and_is_a_frame_source(scheme: str) -> 
     assert issubclass(source_class(scheme), FrameSource)
 
 
-@pytest.mark.parametrize("spec", ["webcam:0", "gstreamer:x", "ftp://host/x", "/dev/video0"])
+@pytest.mark.parametrize("spec", ["webcam:0", "gstreamer:x", "ftp://host/x", "/nonexistent/x"])
 def test_unknown_scheme_lists_the_valid_ones(spec: str) -> None:
     with pytest.raises(ConfigError, match="valid sources are: auto, demo, file, folder, http"):
         create_source(spec)
+
+
+def test_a_bare_path_gets_the_spec_it_meant(tmp_path: Path) -> None:
+    (tmp_path / "clip.mp4").write_bytes(b"")
+    with pytest.raises(ConfigError, match=r"for a V4L2 camera use 'v4l2:/dev/video0'$"):
+        create_source("/dev/video0")
+    with pytest.raises(ConfigError, match=f"for a folder of images use 'folder:{tmp_path}/'$"):
+        create_source(f"{tmp_path}/")
+    with pytest.raises(ConfigError, match=f"for a video file use 'file:{tmp_path}/clip.mp4'"):
+        create_source(f"{tmp_path}/clip.mp4")
 
 
 def test_unknown_option_names_it_and_the_valid_ones() -> None:
