@@ -1,8 +1,10 @@
 """``edge tail``: result records as short lines for a terminal, from the files or a broker.
 
-    13:05:07.123 front #42  cat (0.91) dog (0.05)  anomaly 0.0123/0.031 ok  ■#3a5f8c 41%  12.3 ms
+    13:05:07.123 front #42  cat  cat (0.91) dog (0.05)  anomaly 0.0123/0.031 ok  ■#3a5f8c 41%  12.3 ms
 
-The time is the capture time in UTC, as in the records; with ``color`` the squares are drawn
+The decision comes first (the top label, or ``unknown`` below the camera's confidence
+threshold), then the top labels with their scores. The time is the capture time in UTC, as in
+the records; with ``color`` the squares are drawn
 in their colors with 24-bit ANSI escapes (for a terminal that is a TTY).
 """
 
@@ -32,9 +34,12 @@ RED = "\x1b[1;31m"
 
 
 def format_record(record: ResultRecord, *, color: bool = False) -> str:
-    """One short line: time, camera, seq, top labels, anomaly, colors, total milliseconds."""
+    """One short line: time, camera, seq, the decision and the top labels, anomaly, colors,
+    total milliseconds."""
     parts = [f"{record.ts[11:23]} {record.camera} #{record.seq}"]
     if record.classification is not None:
+        if record.classification.label is not None:  # older records carry no decision
+            parts.append(record.classification.label)
         top = record.classification.top[:TOP_SHOWN]
         parts.append(" ".join(f"{item.label} ({item.score:.2f})" for item in top))
     if record.anomaly is not None:

@@ -31,6 +31,14 @@ def test_format_record_is_one_short_line() -> None:
     assert "\x1b" not in line
 
 
+def test_format_record_shows_the_decision_first() -> None:
+    top = [{"label": "1", "score": 0.47}, {"label": "8", "score": 0.30}]
+    undecided = make_record(classification={"model": "digits", "top": top, "label": "unknown"})
+    assert "#42  unknown  1 (0.47) 8 (0.30)  anomaly" in format_record(undecided)
+    decided = make_record(classification={"model": "digits", "top": top, "label": "1"})
+    assert "#42  1  1 (0.47) 8 (0.30)  anomaly" in format_record(decided)
+
+
 def test_format_record_without_models_and_with_an_anomaly() -> None:
     bare = make_record(classification=None, anomaly=None)
     assert (
