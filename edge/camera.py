@@ -68,7 +68,7 @@ class CameraWorker(threading.Thread):
 
         source = create_source(camera.source, camera=camera.name, **_source_options(camera))
         self.source = ReconnectingSource(source, stall_timeout=camera.stall_timeout)
-        self.seq = SeqCounter(config.outputs.files.directory() / camera.name / ".seq")
+        self.seq = _seq_counter(config, camera.name)
         self.pipeline = Pipeline(config.device, build_stages(camera), self.seq.next)
 
     @property
@@ -197,6 +197,14 @@ class DaemonControl:
             cameras = ", ".join(sorted(self.workers))
             raise CommandError(f"no camera named {command.camera!r}; cameras: {cameras}")
         worker.commands.put(command)
+
+
+def _seq_counter(config: Config, camera: str) -> SeqCounter:
+    """The camera's sequence counter, never behind the newest record in its files."""
+    from edge.publishers.files import last_seq
+
+    out_dir = config.outputs.files.directory()
+    return SeqCounter(out_dir / camera / ".seq", after=last_seq(out_dir, camera))
 
 
 def _source_options(camera: CameraConfig) -> dict[str, float | None]:

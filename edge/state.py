@@ -5,7 +5,9 @@ numbers ahead on disk (fsync'd) and only writes again when the block is used up.
 the next run starts after the reserved block: numbers may skip, never repeat. A clean stop
 (:meth:`SeqCounter.close`) saves the exact next number. The next block is reserved one number
 early, so after a crash the file is always at least two ahead of the last number handed out:
-:meth:`SeqCounter.resumes_after` tells a clean stop from a crash.
+:meth:`SeqCounter.resumes_after` tells a clean stop from a crash. The file is not the only
+witness: given the newest number on disk (``after``, the newest record written), the counter
+never starts at or below it, so a lost or corrupt file never hands out old numbers again.
 """
 
 from __future__ import annotations
@@ -20,12 +22,19 @@ BLOCK = 1000
 
 
 class SeqCounter:
-    def __init__(self, path: Path, block: int = BLOCK) -> None:
+    def __init__(self, path: Path, block: int = BLOCK, *, after: int | None = None) -> None:
         if block < 1:
             raise ValueError(f"block must be at least 1, got {block}")
         self.path = path
         self.block = block
         self._next = self._read()
+        if after is not None and self._next <= after:
+            logger.warning(
+                "%s: the sequence file is missing or behind the newest record (%d); "
+                "continuing at %d",
+                self.path, after, after + 1,
+            )  # fmt: skip
+            self._next = after + 1
         self._reserved = self._next
         self.started_at = self._next
 
@@ -35,7 +44,7 @@ class SeqCounter:
         except FileNotFoundError:
             return 0
         except (OSError, ValueError) as exc:
-            logger.warning("%s: unreadable sequence file (%s); starting at 0", self.path, exc)
+            logger.warning("%s: unreadable sequence file (%s)", self.path, exc)
             return 0
 
     def _reserve(self, upto: int) -> None:

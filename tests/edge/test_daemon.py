@@ -100,6 +100,31 @@ def test_seq_continues_after_a_restart(frames: Path, tmp_path: Path) -> None:
     assert seqs == list(range(6))  # a clean stop saves the exact next number
 
 
+@pytest.mark.parametrize("damage", ["missing", "corrupt", "behind"])
+def test_seq_continues_after_the_newest_record_when_the_seq_file_is_lost(
+    frames: Path, tmp_path: Path, damage: str
+) -> None:
+    out = tmp_path / "out"
+    common = (
+        "--source",
+        f"folder:{frames}",
+        "--out",
+        str(out),
+        "--classifier",
+        "",
+        "--anomaly",
+        "",
+    )
+    assert _run(*common, "--max-frames", "3") == 0
+    seq_file = out / "camera" / ".seq"
+    if damage == "missing":
+        seq_file.unlink()
+    else:
+        seq_file.write_text("garbage\n" if damage == "corrupt" else "1\n")
+    assert _run(*common, "--max-frames", "3") == 0
+    assert [r["seq"] for r in _records(out)] == list(range(6))
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [

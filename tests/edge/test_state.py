@@ -41,6 +41,18 @@ def test_a_corrupt_file_starts_again(tmp_path: Path) -> None:
     assert SeqCounter(path).next() == 0
 
 
+def test_the_counter_never_starts_at_or_below_the_newest_record(tmp_path: Path) -> None:
+    path = tmp_path / ".seq"
+    assert SeqCounter(path, after=41).next() == 42  # no file
+    path.write_text("garbage")
+    assert SeqCounter(path, after=41).next() == 42
+    path.write_text("5\n")
+    counter = SeqCounter(path, after=41)
+    assert counter.next() == 42 and counter.resumes_after(41)
+    path.write_text("1041\n")  # a crash: the file is ahead, and wins
+    assert SeqCounter(path, after=41).next() == 1041
+
+
 def test_an_unwritable_state_does_not_stop_counting(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
