@@ -69,6 +69,7 @@ class CameraWorker(threading.Thread):
         source = create_source(camera.source, camera=camera.name, **_source_options(camera))
         self.source = ReconnectingSource(source, stall_timeout=camera.stall_timeout)
         self.seq = _seq_counter(config, camera.name)
+        self.models = model_files(camera)
         self.pipeline = Pipeline(config.device, build_stages(camera), self.seq.next)
 
     @property
@@ -163,7 +164,14 @@ class CameraWorker(threading.Thread):
         elif command.name == "reload":
             self._reload()
 
+    def reload_if_models_changed(self) -> None:
+        """Queue a reload of the models if their files changed on disk since they were loaded."""
+        if model_files(self.camera) != self.models:
+            logger.info("%s: the model files changed", self.camera.name)
+            self.commands.put(Command(self.camera.name, "reload"))
+
     def _reload(self) -> None:
+        self.models = model_files(self.camera)
         try:
             stages = build_stages(self.camera)
         except EdgeError as exc:
@@ -178,6 +186,10 @@ class DaemonControl:
     """The cameras as the MQTT publisher sees them (edge.control.Control)."""
 
     def __init__(self, workers: Sequence[CameraWorker]) -> None:
+        self.update(workers)
+
+    def update(self, workers: Sequence[CameraWorker]) -> None:
+        """The cameras now (after a reload); replaced at once, for the publisher's threads."""
         self.workers = {worker.camera.name: worker for worker in workers}
 
     def cameras(self) -> list[CameraInfo]:
@@ -215,6 +227,21 @@ def _source_options(camera: CameraConfig) -> dict[str, float | None]:
 
     scheme, _ = parse_spec(camera.source)
     return {"fps": camera.fps or None} if scheme in ("demo", "picamera2", "auto") else {}
+
+
+def model_files(camera: CameraConfig) -> tuple[tuple[str, int, int], ...]:
+    """(path, size, modification time) of each file of the camera's model bundles."""
+    found: list[tuple[str, int, int]] = []
+    for spec, demo_path in ((camera.classifier, demo.classifier_path),
+                            (camera.anomaly, demo.autoencoder_path)):  # fmt: skip
+        path = resolve_model(spec, demo_path)
+        for part in (path.with_suffix(".tflite"), path.with_suffix(".json")) if path else ():
+            try:
+                stat = part.stat()
+            except OSError:
+                continue
+            found.append((str(part), stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
 
 
 def build_stages(camera: CameraConfig) -> Stages:

@@ -1,4 +1,5 @@
-"""Per-camera sequence numbers that keep increasing across restarts and power cuts.
+"""A camera's state on disk: sequence numbers that keep increasing across restarts and power
+cuts, and the lock that keeps a second daemon out of the camera's directory.
 
 Writing the counter on every frame would wear an SD card, so the counter reserves a block of
 numbers ahead on disk (fsync'd) and only writes again when the block is used up. After a crash
@@ -12,13 +13,17 @@ never starts at or below it, so a lost or corrupt file never hands out old numbe
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 from pathlib import Path
 
+from edge.errors import EdgeError
+
 logger = logging.getLogger(__name__)
 
 BLOCK = 1000
+LOCK_FILE = ".lock"
 
 
 class SeqCounter:
@@ -77,3 +82,63 @@ class SeqCounter:
             self._reserve(seq + max(self.block, 2))
         self._next = seq + 1
         return seq
+
+
+class CameraBusyError(EdgeError):
+    """Another process holds the lock of a camera's directory (exit code 1)."""
+
+
+class DirectoryLock:
+    """An exclusive lock on a camera's directory (``flock`` on ``<dir>/.lock``), held while a
+    daemon writes there, so that two daemons never interleave one camera's records.
+
+    The lock file holds the holder's PID, for the message the second daemon exits with. The
+    kernel releases the lock when its holder exits, crashed or not. A directory where no lock
+    file can be made (read-only, full) is used without the lock: writing the results reports it.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock, or raise CameraBusyError naming the process that holds it."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            logger.warning("%s: cannot lock (%s); going on without", self.path, exc.strerror)
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = _holder(fd)
+            os.close(fd)
+            raise CameraBusyError(
+                f"{self.path.parent} is in use by another edge run ({holder}); stop it, or "
+                "give this one another --out or camera name"
+            ) from None
+        self._fd = fd
+        _write_pid(fd)
+
+    def release(self) -> None:
+        """Let go of the lock (closing the file releases it); the file stays."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _holder(fd: int) -> str:
+    try:
+        pid = os.pread(fd, 32, 0).decode("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        pid = ""
+    return f"PID {pid}" if pid.isdigit() else "PID unknown"
+
+
+def _write_pid(fd: int) -> None:
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    except OSError as exc:  # a full disk: the lock holds all the same
+        logger.warning("cannot write the PID into the lock file: %s", exc.strerror)

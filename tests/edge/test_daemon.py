@@ -163,5 +163,31 @@ def test_sigterm_finishes_the_frame_in_flight(frames: Path, tmp_path: Path) -> N
     assert json.loads((out / "camera" / "latest.json").read_text()) == records[-1]
 
 
+@pytest.mark.slow
+def test_a_second_daemon_on_the_same_camera_directory_exits_naming_the_first(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "edge.cli", "run", "--quiet", "--source", "demo"]
+    command += ["--fps", "20", "--out", str(out), "--classifier", "", "--anomaly", ""]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    first = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: len(_records(out)) >= 3, 20)
+        second = subprocess.run(
+            command, check=False, env=env, capture_output=True, text=True, timeout=60
+        )
+        count = len(_records(out))
+        wait_for(lambda: len(_records(out)) >= count + 3, 20)
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=30)
+    assert second.returncode == 1, second.stderr
+    assert f"in use by another edge run (PID {first.pid})" in second.stderr
+    assert len(second.stderr.strip().splitlines()) == 1, second.stderr
+    seqs = [record["seq"] for record in _records(out)]
+    assert seqs == list(range(len(seqs)))  # one writer: no interleaving
+
+
 def _records_exist(out: Path) -> bool:
     return any((out / "camera").glob("results-*.jsonl")) if (out / "camera").exists() else False

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from edge.state import SeqCounter
+import pytest
+
+from edge.state import CameraBusyError, DirectoryLock, SeqCounter
 
 
 def test_sequence_numbers_increase_across_restarts(tmp_path: Path) -> None:
@@ -58,3 +61,16 @@ def test_an_unwritable_state_does_not_stop_counting(tmp_path: Path) -> None:
     blocker.write_text("")
     counter = SeqCounter(blocker / "cam" / ".seq", block=2)
     assert [counter.next() for _ in range(5)] == [0, 1, 2, 3, 4]
+
+
+def test_a_camera_directory_is_locked_by_one_holder_at_a_time(tmp_path: Path) -> None:
+    directory = tmp_path / "out" / "front"
+    first = DirectoryLock(directory)
+    first.acquire()
+    assert (directory / ".lock").read_text().strip() == str(os.getpid())
+    with pytest.raises(CameraBusyError, match=rf"in use by another edge run \(PID {os.getpid()}\)"):
+        DirectoryLock(directory).acquire()  # another open file: flock refuses it
+    first.release()
+    second = DirectoryLock(directory)
+    second.acquire()
+    second.release()
