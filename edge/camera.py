@@ -122,24 +122,28 @@ class CameraWorker(threading.Thread):
                     self.stop.wait(PAUSED_POLL_S)
                     continue
                 try:
-                    frame, capture_ms = self._next_frame(source)
+                    frame, capture_ms, wait_ms = self._next_frame(source)
                 except EndOfStream:
                     logger.info("%s: the source has ended", self.camera.name)
                     return
                 if frame is None:
                     return
-                self.outputs.publish(self.pipeline.process(frame, capture_ms))
+                self.outputs.publish(self.pipeline.process(frame, capture_ms, wait_ms))
                 if self.max_frames and self.pipeline.stats.processed >= self.max_frames:
                     return
 
-    def _next_frame(self, source: FrameSource) -> tuple[Frame | None, float]:
-        """The next frame (None when asked to stop) and how long reading it took."""
+    def _next_frame(self, source: FrameSource) -> tuple[Frame | None, float, float]:
+        """The next frame (None when asked to stop), the milliseconds of work reading it took
+        and the milliseconds spent waiting for it (reads that found no frame are waiting)."""
+        start = time.perf_counter()
         while not self.stop.is_set():
-            start = time.perf_counter()
+            read_start = time.perf_counter()
             frame = source.read(timeout=READ_TIMEOUT_S)
             if frame is not None:
-                return frame, (time.perf_counter() - start) * 1000.0
-        return None, 0.0
+                now = time.perf_counter()
+                work = max(0.0, now - read_start - source.waited)
+                return frame, work * 1000.0, (now - start - work) * 1000.0
+        return None, 0.0, 0.0
 
     def _apply_commands(self) -> None:
         while True:

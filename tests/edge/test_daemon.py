@@ -163,6 +163,26 @@ def test_sigterm_finishes_the_frame_in_flight(frames: Path, tmp_path: Path) -> N
     assert json.loads((out / "camera" / "latest.json").read_text()) == records[-1]
 
 
+def test_capture_is_the_work_and_the_wait_for_a_paced_video_is_apart(tmp_path: Path) -> None:
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter.fourcc(*"MJPG"), 10.0, (64, 48))
+    for value in range(8):
+        writer.write(np.full((48, 64, 3), value * 30, np.uint8))
+    writer.release()
+    out = tmp_path / "out"
+    args = ("--source", f"file:{video}", "--out", str(out), "--classifier", "", "--anomaly", "")
+    assert _run(*args) == 0
+    records = _records(out)
+    assert len(records) == 8
+    for record in records:
+        validate(record)
+    timings = [record["timing_ms"] for record in records[1:]]  # the first comes at once
+    waits = sorted(timing["wait"] for timing in timings)  # type: ignore[index]
+    captures = sorted(timing["capture"] for timing in timings)  # type: ignore[index]
+    assert waits[len(waits) // 2] >= 50.0  # paced at 10 fps: most of the 100 ms is waiting
+    assert captures[len(captures) // 2] < waits[len(waits) // 2]
+
+
 @pytest.mark.slow
 def test_a_second_daemon_on_the_same_camera_directory_exits_naming_the_first(
     tmp_path: Path,
