@@ -167,7 +167,9 @@ def _latest_mqtt(
     for record in wanted:
         show(record)
     if not wanted:
-        where = url or (settings.url if settings is not None else "the broker")
+        from edge.config import redact_url
+
+        where = redact_url(url or (settings.url if settings is not None else "")) or "the broker"
         raise _nothing(where, camera if camera != "+" else None, [r.camera for r in found])
     return len(wanted)
 

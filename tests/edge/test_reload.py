@@ -1,11 +1,20 @@
-"""What a reload changes: the plan between the running and the new configuration."""
+"""What a reload changes: the plan between the running and the new configuration, and the
+publishers kept or reopened."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from edge.config import Config, parse_config
+import pytest
+
+from edge.camera import DaemonControl
+from edge.config import Config, FilesOutput, parse_config
+from edge.daemon import Outputs
+from edge.errors import PublishError
 from edge.reload import Plan
+
+from ..support.records import make_record
 
 
 def _config(device: str = "pi", out: str = "/srv/out", **cameras: dict[str, Any]) -> Config:
@@ -44,3 +53,19 @@ def test_outputs_other_than_the_directory_keep_the_cameras() -> None:
         update={"outputs": running.outputs.model_copy(update={"console": True})}
     )
     assert Plan.between(running, new) == Plan(keep={"a"})
+
+
+def test_a_publisher_reopens_only_when_its_own_settings_changed(tmp_path: Path) -> None:
+    outputs, control = Outputs([], None), DaemonControl([])
+    first = FilesOutput(dir=str(tmp_path / "a"))
+    outputs.configure({"files": first}, control)
+    opened = outputs.publishers[0]
+    outputs.configure({"files": FilesOutput(dir=str(tmp_path / "a"))}, control)  # equal
+    assert outputs.publishers == [opened]
+    outputs.configure({"files": FilesOutput(dir=str(tmp_path / "b"))}, control)
+    assert outputs.publishers[0] is not opened
+    with pytest.raises(PublishError, match="closed"):
+        opened.publish(make_record())
+    outputs.close()
+    with pytest.raises(PublishError, match="closed"):
+        outputs.publishers[0].publish(make_record())
