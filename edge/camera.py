@@ -68,7 +68,8 @@ class CameraWorker(threading.Thread):
 
         source = create_source(camera.source, camera=camera.name, **source_options(camera))
         self.source = ReconnectingSource(source, stall_timeout=camera.stall_timeout)
-        self.seq = SeqCounter(config.outputs.files.directory() / camera.name / ".seq")
+        self.seq = _seq_counter(config, camera.name)
+        self.models = model_files(camera)
         self.pipeline = Pipeline(config.device, build_stages(camera), self.seq.next)
 
     @property
@@ -121,24 +122,28 @@ class CameraWorker(threading.Thread):
                     self.stop.wait(PAUSED_POLL_S)
                     continue
                 try:
-                    frame, capture_ms = self._next_frame(source)
+                    frame, capture_ms, wait_ms = self._next_frame(source)
                 except EndOfStream:
                     logger.info("%s: the source has ended", self.camera.name)
                     return
                 if frame is None:
                     return
-                self.outputs.publish(self.pipeline.process(frame, capture_ms))
+                self.outputs.publish(self.pipeline.process(frame, capture_ms, wait_ms))
                 if self.max_frames and self.pipeline.stats.processed >= self.max_frames:
                     return
 
-    def _next_frame(self, source: FrameSource) -> tuple[Frame | None, float]:
-        """The next frame (None when asked to stop) and how long reading it took."""
+    def _next_frame(self, source: FrameSource) -> tuple[Frame | None, float, float]:
+        """The next frame (None when asked to stop), the milliseconds of work reading it took
+        and the milliseconds spent waiting for it (reads that found no frame are waiting)."""
+        start = time.perf_counter()
         while not self.stop.is_set():
-            start = time.perf_counter()
+            read_start = time.perf_counter()
             frame = source.read(timeout=READ_TIMEOUT_S)
             if frame is not None:
-                return frame, (time.perf_counter() - start) * 1000.0
-        return None, 0.0
+                now = time.perf_counter()
+                work = max(0.0, now - read_start - source.waited)
+                return frame, work * 1000.0, (now - start - work) * 1000.0
+        return None, 0.0, 0.0
 
     def _apply_commands(self) -> None:
         while True:
@@ -163,7 +168,14 @@ class CameraWorker(threading.Thread):
         elif command.name == "reload":
             self._reload()
 
+    def reload_if_models_changed(self) -> None:
+        """Queue a reload of the models if their files changed on disk since they were loaded."""
+        if model_files(self.camera) != self.models:
+            logger.info("%s: the model files changed", self.camera.name)
+            self.commands.put(Command(self.camera.name, "reload"))
+
     def _reload(self) -> None:
+        self.models = model_files(self.camera)
         try:
             stages = build_stages(self.camera)
         except EdgeError as exc:
@@ -178,6 +190,10 @@ class DaemonControl:
     """The cameras as the MQTT publisher sees them (edge.control.Control)."""
 
     def __init__(self, workers: Sequence[CameraWorker]) -> None:
+        self.update(workers)
+
+    def update(self, workers: Sequence[CameraWorker]) -> None:
+        """The cameras now (after a reload); replaced at once, for the publisher's threads."""
         self.workers = {worker.camera.name: worker for worker in workers}
 
     def cameras(self) -> list[CameraInfo]:
@@ -199,6 +215,14 @@ class DaemonControl:
         worker.commands.put(command)
 
 
+def _seq_counter(config: Config, camera: str) -> SeqCounter:
+    """The camera's sequence counter, never behind the newest record in its files."""
+    from edge.publishers.files import last_seq
+
+    out_dir = config.outputs.files.directory()
+    return SeqCounter(out_dir / camera / ".seq", after=last_seq(out_dir, camera))
+
+
 def source_options(camera: CameraConfig) -> dict[str, float | None]:
     """The camera's frame-rate cap (0: as fast as they come) for the sources that take it: the
     demo frames play at it and the Pi camera runs at it (``FrameDurationLimits``), so a 5 fps
@@ -207,6 +231,21 @@ def source_options(camera: CameraConfig) -> dict[str, float | None]:
 
     scheme, _ = parse_spec(camera.source)
     return {"fps": camera.fps or None} if scheme in ("demo", "picamera2", "auto") else {}
+
+
+def model_files(camera: CameraConfig) -> tuple[tuple[str, int, int], ...]:
+    """(path, size, modification time) of each file of the camera's model bundles."""
+    found: list[tuple[str, int, int]] = []
+    for spec, demo_path in ((camera.classifier, demo.classifier_path),
+                            (camera.anomaly, demo.autoencoder_path)):  # fmt: skip
+        path = resolve_model(spec, demo_path)
+        for part in (path.with_suffix(".tflite"), path.with_suffix(".json")) if path else ():
+            try:
+                stat = part.stat()
+            except OSError:
+                continue
+            found.append((str(part), stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
 
 
 def build_stages(camera: CameraConfig) -> Stages:

@@ -2,7 +2,9 @@
 
 The main thread owns the signals: SIGINT and SIGTERM set the stop event, every camera finishes
 the frame in flight and publishes it, then the publishers are closed (MQTT last: it sends
-what its outbox holds for up to ``flush_timeout`` seconds, then says "offline").
+what its outbox holds for up to ``flush_timeout`` seconds, then says "offline"). SIGHUP
+reloads the config and applies only what changed (edge.reload): cameras and publishers whose
+settings are the same keep running.
 
 Commands from MQTT (pause, resume, confidence threshold, reload) reach a camera through
 ``DaemonControl``: queued, and applied by the camera's own thread between two frames.
@@ -15,13 +17,14 @@ import logging
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, closing, contextmanager
+from contextlib import closing, contextmanager
 from typing import TYPE_CHECKING
 
 from edge import demo, preflight
 from edge.camera import CameraWorker, DaemonControl
 from edge.config import Config, default_config, load_config, with_overrides
 from edge.errors import EdgeError, PublishError, UsageError
+from edge.reload import Cameras, Plan
 from edge.service import Notifier, Supervisor
 from edge.throttle import ThrottledLog
 
@@ -37,13 +40,19 @@ SUPERVISE_S = 0.25
 
 
 class Outputs:
-    """Every publisher behind one lock; a failing publisher never stops the others."""
+    """Every publisher behind one lock; a failing publisher never stops the others.
+
+    ``configure`` opens, keeps or replaces each publisher by its settings: one whose settings
+    did not change is kept as it is (MQTT stays connected), a changed one is closed and opened
+    again while publishing waits, so no record misses it.
+    """
 
     def __init__(
         self, publishers: Sequence[Publisher], console: Callable[[str], None] | None
     ) -> None:
         self.publishers = list(publishers)
         self.console = console
+        self._settings: dict[str, object] = {}
         self._lock = threading.Lock()
         self._log = ThrottledLog(logger, LOG_EVERY_S)  # read now: tests shorten it
 
@@ -63,6 +72,45 @@ class Outputs:
         """Tell the publishers that describe the cameras (MQTT discovery) to do it again."""
         for publisher in self.publishers:
             publisher.refresh()
+
+    def configure(self, settings: dict[str, object], control: DaemonControl) -> None:
+        """The publishers of ``settings`` (name -> settings, in publishing order)."""
+        with self._lock:
+            kept = {}
+            for publisher in reversed(self.publishers):  # MQTT first: it may wait a moment
+                if settings.get(publisher.name) == self._settings.get(publisher.name):
+                    kept[publisher.name] = publisher
+                else:
+                    _close(publisher)
+            self.publishers = []  # what is open, in order, even if opening the next one fails
+            for name, wanted in settings.items():
+                self.publishers.append(kept.get(name) or _open_publisher(name, wanted, control))
+            self._settings = dict(settings)
+
+    def close(self) -> None:
+        """Close every publisher, MQTT first; the list stays, for who wants their counts."""
+        with self._lock:
+            for publisher in reversed(self.publishers):
+                _close(publisher)
+            self._settings = {}
+
+
+def _open_publisher(name: str, settings: object, control: DaemonControl) -> Publisher:
+    from edge.config import FilesOutput
+    from edge.publishers import create_publisher
+
+    if isinstance(settings, FilesOutput):
+        return create_publisher(
+            "files", out_dir=settings.directory(), retention_days=settings.retention_days
+        )
+    return create_publisher(name, settings=settings, control=control)
+
+
+def _close(publisher: Publisher) -> None:
+    try:
+        publisher.close()
+    except PublishError as exc:
+        logger.warning("%s: closing failed: %s", publisher.name, exc)
 
 
 def load_run_config(args: argparse.Namespace) -> Config:
@@ -88,20 +136,13 @@ def _mqtt_settings(config: Config) -> MqttSettings | None:
     return MqttSettings.from_config(config)
 
 
-def _publishers(
-    config: Config, stack: ExitStack, mqtt: MqttSettings | None, control: DaemonControl
-) -> list[Publisher]:
-    from edge.publishers import create_publisher
-
-    found: list[Publisher] = []
-    files = config.outputs.files
-    if files.enabled:
-        publisher = create_publisher(
-            "files", out_dir=files.directory(), retention_days=files.retention_days
-        )
-        found.append(stack.enter_context(publisher))
-    if mqtt is not None:  # entered last, closed first: it may wait for the broker a moment
-        found.append(stack.enter_context(create_publisher("mqtt", settings=mqtt, control=control)))
+def _publisher_settings(config: Config, mqtt: MqttSettings | None) -> dict[str, object]:
+    """Each publisher's settings by name, in publishing order (MQTT last, closed first)."""
+    found: dict[str, object] = {}
+    if config.outputs.files.enabled:
+        found["files"] = config.outputs.files
+    if mqtt is not None:
+        found["mqtt"] = mqtt
     return found
 
 
@@ -138,7 +179,7 @@ def _signals(stop: threading.Event, reload: threading.Event) -> Iterator[None]:
         stop.set()
 
     def on_reload(_signum: int, _frame: object) -> None:
-        logger.info("received SIGHUP: reloading the config and the models")
+        logger.info("received SIGHUP: reloading the config")
         reload.set()
 
     handlers = {signal.SIGINT: on_stop, signal.SIGTERM: on_stop, signal.SIGHUP: on_reload}
@@ -150,58 +191,102 @@ def _signals(stop: threading.Event, reload: threading.Event) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-class Generation:
-    """One configuration running: its publishers and camera threads, until stop or reload."""
+class Daemon:
+    """The running daemon: its publishers and one thread per camera, from start to stop.
+
+    A reload (SIGHUP) applies what changed between the running and the new configuration
+    (edge.reload): an invalid file changes nothing, a changed camera restarts alone, and a
+    publisher reconnects only when its own settings changed.
+    """
 
     def __init__(self, config: Config, args: argparse.Namespace, write: Callable[[str], None]):
         self.config = config
-        self.stop = threading.Event()
-        show = not args.quiet and config.outputs.console
-        self.outputs = Outputs([], write if show else None)
-        self.workers = [
-            CameraWorker(config, camera, self.outputs, self.stop, args.max_frames)
-            for camera in config.cameras
-        ]
+        self.args = args
+        self.write = write
+        self.outputs = Outputs([], self._console(config))
+        self.cameras = Cameras(self.outputs, args.max_frames)
+        self.control = DaemonControl([])
+        self.mqtt: MqttSettings | None = None
+
+    @property
+    def workers(self) -> list[CameraWorker]:
+        return self.cameras.workers()
+
+    def _console(self, config: Config) -> Callable[[str], None] | None:
+        show = not self.args.quiet and config.outputs.console
+        return self.write if show else None
 
     def run(self, supervisor: Supervisor, stop: threading.Event, reload: threading.Event) -> None:
-        mqtt = _mqtt_settings(self.config)
-        with ExitStack() as stack:
-            control = DaemonControl(self.workers)
-            self.outputs.publishers.extend(_publishers(self.config, stack, mqtt, control))
-            _resend_after_crash(self.config, self.workers, self.outputs.publishers)
-            for worker in self.workers:
-                worker.on_reloaded = self.outputs.refresh
-                worker.start()
-            where = f" and on {mqtt.broker.url}" if mqtt is not None else ""
-            status = (
-                f"{len(self.workers)} camera(s); results in {self.config.outputs.files.directory()}"
-            )
-            logger.info("running %s%s", status, where)
-            supervisor.notifier.ready(status + where)
-            self._supervise(supervisor, stop, reload)
-        for worker in self.workers:
-            if worker.error is not None:
-                raise worker.error
+        try:
+            self._start(supervisor)
+            while self._supervise(supervisor, stop, reload):
+                reload.clear()
+                self._reload(supervisor)
+        finally:
+            self.cameras.stop_all()
+            self.outputs.close()
+            self.cameras.release()
+        self.cameras.raise_error()
+
+    def _start(self, supervisor: Supervisor) -> None:
+        self.mqtt = _mqtt_settings(self.config)
+        self.cameras.apply(self.config, set())
+        self.control.update(self.workers)
+        self.outputs.configure(_publisher_settings(self.config, self.mqtt), self.control)
+        _resend_after_crash(self.config, self.workers, self.outputs.publishers)
+        self.cameras.start()
+        self._ready(supervisor)
+
+    def _ready(self, supervisor: Supervisor) -> None:
+        mqtt, out = self.mqtt, self.config.outputs.files.directory()
+        where = f" and on {mqtt.broker.url}" if mqtt is not None else ""
+        status = f"{len(self.workers)} camera(s); results in {out}"
+        logger.info("running %s%s", status, where)
+        supervisor.notifier.ready(status + where)
 
     def _supervise(
         self, supervisor: Supervisor, stop: threading.Event, reload: threading.Event
-    ) -> None:
-        while any(worker.is_alive() for worker in self.workers):
-            if stop.is_set() or reload.is_set():
-                self.stop.set()
+    ) -> bool:
+        """Watch the cameras until they all ended, one failed, or a signal came: True for a
+        reload, False to stop."""
+        while self.cameras.running() and self.cameras.error is None:
+            if stop.is_set():
+                return False
+            if reload.is_set():
+                return True
             problems = [p for p in (pub.problem() for pub in self.outputs.publishers) if p]
             supervisor.tick(self.workers, problems)
             stop.wait(SUPERVISE_S)
-        for worker in self.workers:
-            worker.join()
+        return False
+
+    def _reload(self, supervisor: Supervisor) -> None:
+        supervisor.notifier.reloading()
+        new, mqtt = _reloaded(self.args, self.config, self.mqtt)
+        _set_log_level(self.args, new)
+        plan = Plan.between(self.config, new)
+        logger.info("reload: %s", plan.describe())
+        self.cameras.stop(plan.restart)
+        self.cameras.apply(new, plan.keep)
+        self.control.update(self.workers)
+        self.outputs.console = self._console(new)
+        self.outputs.configure(_publisher_settings(new, mqtt), self.control)
+        self.config, self.mqtt = new, mqtt
+        self.cameras.start()
+        if plan.restart or plan.start:
+            self.outputs.refresh()  # Home Assistant learns the changed cameras
+        self._ready(supervisor)
 
 
-def _reloaded(args: argparse.Namespace, running: Config) -> Config:
+def _reloaded(
+    args: argparse.Namespace, config: Config, mqtt: MqttSettings | None
+) -> tuple[Config, MqttSettings | None]:
+    """The new config and its MQTT settings, or the running ones if the new file is invalid."""
     try:
-        return load_run_config(args)
+        new = load_run_config(args)
+        return new, _mqtt_settings(new)
     except EdgeError as exc:
         logger.error("reload failed, keeping the running config: %s", exc)
-        return running
+        return config, mqtt
 
 
 def _set_log_level(args: argparse.Namespace, config: Config) -> None:
@@ -219,13 +304,6 @@ def run_daemon(args: argparse.Namespace, write: Callable[[str], None] = print) -
     notifier = Notifier()
     supervisor = Supervisor(notifier)
     with _signals(stop, reload), closing(notifier):
-        while True:
-            Generation(config, args, write).run(supervisor, stop, reload)
-            if stop.is_set() or not reload.is_set():
-                break
-            notifier.reloading()
-            reload.clear()
-            config = _reloaded(args, config)
-            _set_log_level(args, config)
+        Daemon(config, args, write).run(supervisor, stop, reload)
         notifier.stopping()
     return 0

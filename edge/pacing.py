@@ -33,6 +33,7 @@ class Pacer:
             sleep = stop.wait if stop is not None else time.sleep
         self._sleep = sleep
         self._due: float | None = None
+        self.waited = 0.0  # seconds the last wait() slept
 
     def reset(self) -> None:
         """The next turn is at once (the schedule starts over)."""
@@ -41,9 +42,13 @@ class Pacer:
     def wait(self, timeout: float | None = None) -> bool:
         """Sleep until the next turn and return True; False after sleeping ``timeout`` when
         the turn is further away than that, or when ``stop`` was set."""
-        if self.interval is not None and not self._turn(self.interval, timeout):
-            return False
-        return not self.stopped
+        start = self._clock()
+        try:
+            if self.interval is not None and not self._turn(self.interval, timeout):
+                return False
+            return not self.stopped
+        finally:
+            self.waited = max(0.0, self._clock() - start)
 
     @property
     def stopped(self) -> bool:

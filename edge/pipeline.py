@@ -122,7 +122,9 @@ class Pipeline:
         self.next_seq = next_seq
         self.stats = Stats()
 
-    def process(self, frame: Frame, capture_ms: float) -> ResultRecord:
+    def process(
+        self, frame: Frame, capture_ms: float, wait_ms: float | None = None
+    ) -> ResultRecord:
         start = time.perf_counter()
         colors = self.stages.colors(frame)
         colors_ms = _ms(start)
@@ -138,7 +140,8 @@ class Pipeline:
             colors=colors_ms,
             classify=classify_ms if classification is not None else None,
             anomaly=anomaly_ms if anomaly is not None else None,
-            total=round(capture_ms + _ms(start), 3),
+            total=round(capture_ms + _ms(start), 3),  # the work: the wait is apart
+            wait=round(wait_ms, 3) if wait_ms is not None else None,
         )
         self.stats.frame_done(timing.total)
         return ResultRecord.create(

@@ -112,9 +112,11 @@ def measure(pipeline: Pipeline, source: FrameSource, frames: int) -> Samples:
 def _read(source: FrameSource) -> tuple[Frame, float]:
     start = time.perf_counter()
     while time.perf_counter() - start < FRAME_TIMEOUT_S:
+        read_start = time.perf_counter()
         frame = source.read(timeout=FRAME_TIMEOUT_S)
-        if frame is not None:
-            return frame, (time.perf_counter() - start) * 1000.0
+        if frame is not None:  # the work of reading it, without waiting for it
+            work = time.perf_counter() - read_start - source.waited
+            return frame, max(0.0, work) * 1000.0
     raise SourceError(f"{source.spec}: no frame in {FRAME_TIMEOUT_S:g} s; is the camera busy?")
 
 

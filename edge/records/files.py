@@ -69,6 +69,11 @@ def camera_dirs(root: Path, camera: str | None = None) -> list[Path]:
     return sorted(dirs)
 
 
+def camera_names(root: Path) -> list[str]:
+    """The cameras with results under an output directory (its own name for a camera's)."""
+    return sorted(directory.name for directory in camera_dirs(root) if day_files(directory))
+
+
 def existing(path: str | Path, *, directory: bool = False) -> Path:
     """``path`` as a Path; FileNotFoundError or NotADirectoryError that say what to give."""
     path = Path(path)

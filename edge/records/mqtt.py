@@ -3,7 +3,8 @@
 ``subscribe_records()`` subscribes to ``<prefix>/<device>/<camera>/result`` (``+`` for any
 device or camera) and yields each payload as a ResultRecord, in arrival order. Results are
 delivered at least once, so repeats of a ``(device, camera, seq)`` already yielded are dropped.
-With ``latest`` the retained ``state`` of each camera comes first. Payloads that are not
+With ``latest`` the retained ``state`` of each camera comes first; with ``follow=False`` only
+those come, and the iteration ends when the broker has sent them. Payloads that are not
 records are logged and skipped. A broker that cannot be reached at the start (or refuses the
 credentials) is a PublishError; one that goes away later is reconnected to, with backoff.
 """
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 POLL_S = 0.2
+RETAINED_WAIT_S = 1.0  # without follow: how long to wait for retained records when none come
 REMEMBERED = 10_000  # (device, camera, seq) kept to drop repeats
 Identity = tuple[str, str, int]
 
@@ -40,7 +42,7 @@ class _Inbox:
 
     def __init__(self, filters: list[str]) -> None:
         self.filters = filters
-        self.messages: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
+        self.messages: queue.SimpleQueue[tuple[str, bytes, bool]] = queue.SimpleQueue()
         self.session: Session | None = None
 
     def on_connected(self) -> None:
@@ -55,7 +57,7 @@ class _Inbox:
         """A reader publishes nothing."""
 
     def on_message(self, topic: str, payload: bytes, retain: bool) -> None:
-        self.messages.put((topic, payload))
+        self.messages.put((topic, payload, retain))
 
 
 class _Seen:
@@ -88,8 +90,10 @@ def reader_broker(url: str | None, settings: MqttOutput | None) -> Broker:
     return Broker.from_config(settings.model_copy(update={"url": url or settings.url}), client_id)
 
 
-def topic_filters(prefix: str, device: str, camera: str, latest: bool) -> list[str]:
-    kinds = ["state", "result"] if latest else ["result"]
+def topic_filters(
+    prefix: str, device: str, camera: str, latest: bool, follow: bool = True
+) -> list[str]:
+    kinds = ["state", "result"] if latest and follow else ["result"] if follow else ["state"]
     return [f"{prefix}/{device}/{camera}/{kind}" for kind in kinds]
 
 
@@ -103,9 +107,12 @@ def subscribe_records(
     settings: MqttOutput | None = None,
     stop: threading.Event | None = None,
     idle_timeout: float | None = None,
+    follow: bool = True,
 ) -> Iterator[ResultRecord]:
     """Records published to a broker from now on (``latest``: each camera's retained newest
-    first), until ``stop`` is set or none arrived for ``idle_timeout`` seconds.
+    first), until ``stop`` is set or none arrived for ``idle_timeout`` seconds. Without
+    ``follow``: each camera's retained newest only, ending once the broker has sent them (at
+    the first live message, or after ``idle_timeout``, default 1 s, of silence).
 
     ``url`` is ``mqtt://HOST[:PORT]`` or ``mqtts://...``; ``settings``, an ``[outputs.mqtt]``
     section (``load_config(path).outputs.mqtt``), gives the URL, prefix, credentials and TLS
@@ -116,8 +123,11 @@ def subscribe_records(
     """
     broker = reader_broker(url, settings)
     topic_prefix = prefix or (settings.topic_prefix if settings is not None else "edge")
-    filters = topic_filters(topic_prefix, device, camera, latest)
-    return subscribe(broker, filters, stop=stop, idle_timeout=idle_timeout)
+    filters = topic_filters(topic_prefix, device, camera, latest, follow)
+    if follow:
+        return subscribe(broker, filters, stop=stop, idle_timeout=idle_timeout)
+    idle = RETAINED_WAIT_S if idle_timeout is None else idle_timeout
+    return subscribe(broker, filters, stop=stop, idle_timeout=idle, retained_only=True)
 
 
 def subscribe(
@@ -127,15 +137,17 @@ def subscribe(
     stop: threading.Event | None = None,
     idle_timeout: float | None = None,
     connect_timeout: float = 10.0,
+    retained_only: bool = False,
 ) -> Iterator[ResultRecord]:
-    """Records from ``filters`` until ``stop`` is set or none came for ``idle_timeout`` s."""
+    """Records from ``filters`` until ``stop`` is set or none came for ``idle_timeout`` s;
+    ``retained_only``: the retained ones, until the first live message."""
     inbox = _Inbox(filters)
     session = Session(broker, inbox)
     inbox.session = session
     session.start()
     try:
         _wait_connected(session, connect_timeout)
-        yield from _records(inbox, stop, idle_timeout)
+        yield from _records(inbox, stop, idle_timeout, retained_only)
     finally:
         session.stop()
 
@@ -151,7 +163,7 @@ def _wait_connected(session: Session, timeout: float) -> None:
 
 
 def _records(
-    inbox: _Inbox, stop: threading.Event | None, idle_timeout: float | None
+    inbox: _Inbox, stop: threading.Event | None, idle_timeout: float | None, retained_only: bool
 ) -> Iterator[ResultRecord]:
     seen = _Seen()
     last = time.monotonic()
@@ -159,9 +171,11 @@ def _records(
         if idle_timeout is not None and time.monotonic() - last > idle_timeout:
             return
         try:
-            topic, payload = inbox.messages.get(timeout=POLL_S)
+            topic, payload, retained = inbox.messages.get(timeout=POLL_S)
         except queue.Empty:
             continue
+        if retained_only and not retained:  # the broker has sent what it keeps: a live one
+            return
         last = time.monotonic()
         record = parse_line(payload, topic)
         if record is not None and seen.first_time(record):

@@ -267,17 +267,25 @@ class AnomalyResult(_Part):
 
 @dataclass(frozen=True)
 class Timing(_Part):
-    """Milliseconds per stage (to the microsecond); None, null in JSON, for a stage not run."""
+    """Milliseconds per stage (to the microsecond); None, null in JSON, for a stage not run.
+    ``wait``, when present, is the time spent waiting for the frame, apart from ``capture``
+    (the work of reading it) and not in ``total``."""
 
     CHECKS = (
         ("capture", _millis), ("colors", _millis), ("classify", _optional_millis),
         ("anomaly", _optional_millis), ("total", _millis),
     )  # fmt: skip
+    OPTIONAL = ("wait",)  # records written before it existed have none
     capture: float
     colors: float
     total: float
     classify: float | None = None
     anomaly: float | None = None
+    wait: float | None = None
+
+    def _check_together(self) -> None:
+        if self.wait is not None:
+            object.__setattr__(self, "wait", _at("wait", _millis, self.wait))
 
 
 _color_share = _part(ColorShare)

@@ -133,6 +133,7 @@ class AutoSource(FrameSource):
             raise SourceError("auto: not open")
         frame = self.chosen.read(timeout)
         self.dropped = self._dropped_before + self.chosen.dropped
+        self.waited = self.chosen.waited
         if frame is None:
             return None
         # the chosen source is new after every reopen: keep seq counting across them

@@ -42,7 +42,9 @@ class FrameSource(ABC):
 
     Attributes: ``name`` (the camera name frames carry), ``spec`` (the source string),
     ``live`` (a camera or stream, as opposed to a file or folder), ``frames_read`` (frames
-    handed out) and ``dropped`` (frames the source had but replaced with newer ones).
+    handed out), ``dropped`` (frames the source had but replaced with newer ones) and
+    ``waited`` (seconds the last ``read`` spent waiting for its frame: a file or folder played
+    at its own rate, a camera's next frame; the rest of the read is work).
     """
 
     announce: ClassVar[bool] = True  # log open and close; wrappers leave it to the source
@@ -56,6 +58,7 @@ class FrameSource(ABC):
         self.name = camera
         self.frames_read = 0
         self.dropped = 0
+        self.waited = 0.0
         self._is_open = False
 
     @property
@@ -88,6 +91,7 @@ class FrameSource(ABC):
         """The next new frame, or None if none arrived within ``timeout`` seconds."""
         if not self._is_open:
             raise SourceError(f"{self.describe()} is not open: open() it or use it in a with block")
+        self.waited = 0.0
         return self._read(max(0.0, timeout))
 
     def __enter__(self: SourceT) -> SourceT:

@@ -70,7 +70,9 @@ class FileSource(FrameSource):
         return capture
 
     def _read(self, timeout: float) -> Frame | None:
-        if not self._pacer.wait(timeout):
+        paced = self._pacer.wait(timeout)
+        self.waited = self._pacer.waited
+        if not paced:
             return None
         ok, bgr = self._capture.read()
         if not ok and self.loop and self._read_this_pass > 0:

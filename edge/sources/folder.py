@@ -55,7 +55,9 @@ class FolderSource(FrameSource):
         logger.info("%s: %d images", self.describe(), len(self.paths))
 
     def _read(self, timeout: float) -> Frame | None:
-        if not self._pacer.wait(timeout):
+        paced = self._pacer.wait(timeout)
+        self.waited = self._pacer.waited
+        if not paced:
             return None
         while True:
             path = self._advance()

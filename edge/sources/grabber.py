@@ -128,7 +128,9 @@ class GrabbingSource(FrameSource, Generic[T]):
     def _read(self, timeout: float) -> Frame | None:
         if self._grabber is None:
             raise SourceError(f"{self.describe()} is not open")
+        start = time.monotonic()
         taken = self._grabber.take(timeout)
+        self.waited = time.monotonic() - start  # converting the frame below is work
         self.dropped = self._grabber.dropped
         return None if taken is None else self._to_frame(*taken)
 

@@ -120,6 +120,7 @@ class ReconnectingSource(FrameSource):
         self._last_frame = now
         self._backoff.reset()
         self.frames_read, self.dropped = self.source.frames_read, self.source.dropped
+        self.waited = self.source.waited
         return frame
 
     def _dropped_bad_frame(self, exc: FrameError) -> None:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The long run: many frames through the daemon's own loop, watching memory, files and threads.
 
-The daemon's run loop (edge.daemon.Generation: camera thread, pipeline, publishers) runs in
+The daemon's run loop (edge.daemon.Daemon: camera thread, pipeline, publishers) runs in
 this process on the demo frames at no frame-rate cap, with both demo models (colors,
 classifier, autoencoder) and both publishers: the daily JSONL files and MQTT through the
 durable outbox to a real Mosquitto started here. A second client (mosquitto_sub, another
@@ -149,22 +149,23 @@ def daemon_args(out: Path, broker: Broker, frames: int) -> argparse.Namespace:
 
 def run_daemon_loop(args: argparse.Namespace, report: Report, sample_every: int) -> Any:
     """The daemon's own loop until ``max_frames``; the MQTT publisher it used."""
-    from edge.daemon import Generation, load_run_config
+    from edge.daemon import Daemon, load_run_config
     from edge.service import Notifier, Supervisor
 
     config = load_run_config(args)
     config = config.model_copy(update={"device": DEVICE})
-    generation = Generation(config, args, print)
-    worker = generation.workers[0]
-    sampler = Sampler(lambda: worker.pipeline.stats.processed, sample_every, args.max_frames)
+    daemon = Daemon(config, args, print)
+    processed = lambda: sum(w.pipeline.stats.processed for w in daemon.workers)  # noqa: E731
+    sampler = Sampler(processed, sample_every, args.max_frames)
     sampler.start()
-    generation.run(Supervisor(Notifier()), threading.Event(), threading.Event())
+    daemon.run(Supervisor(Notifier()), threading.Event(), threading.Event())
+    worker = daemon.workers[0]
     sampler.done.set()
     sampler.join()
     report.samples = sampler.samples
     report.frames = worker.pipeline.stats.processed
     report.seconds = round(time.monotonic() - sampler.started, 1)
-    return next(p for p in generation.outputs.publishers if p.name == "mqtt")
+    return next(p for p in daemon.outputs.publishers if p.name == "mqtt")
 
 
 def count_file_records(out: Path) -> int:

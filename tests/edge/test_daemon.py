@@ -100,6 +100,31 @@ def test_seq_continues_after_a_restart(frames: Path, tmp_path: Path) -> None:
     assert seqs == list(range(6))  # a clean stop saves the exact next number
 
 
+@pytest.mark.parametrize("damage", ["missing", "corrupt", "behind"])
+def test_seq_continues_after_the_newest_record_when_the_seq_file_is_lost(
+    frames: Path, tmp_path: Path, damage: str
+) -> None:
+    out = tmp_path / "out"
+    common = (
+        "--source",
+        f"folder:{frames}",
+        "--out",
+        str(out),
+        "--classifier",
+        "",
+        "--anomaly",
+        "",
+    )
+    assert _run(*common, "--max-frames", "3") == 0
+    seq_file = out / "camera" / ".seq"
+    if damage == "missing":
+        seq_file.unlink()
+    else:
+        seq_file.write_text("garbage\n" if damage == "corrupt" else "1\n")
+    assert _run(*common, "--max-frames", "3") == 0
+    assert [r["seq"] for r in _records(out)] == list(range(6))
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
@@ -136,6 +161,52 @@ def test_sigterm_finishes_the_frame_in_flight(frames: Path, tmp_path: Path) -> N
     lines = (out / "camera").glob("results-*.jsonl")
     assert all(p.read_bytes().endswith(b"\n") for p in lines)
     assert json.loads((out / "camera" / "latest.json").read_text()) == records[-1]
+
+
+def test_capture_is_the_work_and_the_wait_for_a_paced_video_is_apart(tmp_path: Path) -> None:
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter.fourcc(*"MJPG"), 10.0, (64, 48))
+    for value in range(8):
+        writer.write(np.full((48, 64, 3), value * 30, np.uint8))
+    writer.release()
+    out = tmp_path / "out"
+    args = ("--source", f"file:{video}", "--out", str(out), "--classifier", "", "--anomaly", "")
+    assert _run(*args) == 0
+    records = _records(out)
+    assert len(records) == 8
+    for record in records:
+        validate(record)
+    timings = [record["timing_ms"] for record in records[1:]]  # the first comes at once
+    waits = sorted(timing["wait"] for timing in timings)  # type: ignore[index]
+    captures = sorted(timing["capture"] for timing in timings)  # type: ignore[index]
+    assert waits[len(waits) // 2] >= 50.0  # paced at 10 fps: most of the 100 ms is waiting
+    assert captures[len(captures) // 2] < waits[len(waits) // 2]
+
+
+@pytest.mark.slow
+def test_a_second_daemon_on_the_same_camera_directory_exits_naming_the_first(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "edge.cli", "run", "--quiet", "--source", "demo"]
+    command += ["--fps", "20", "--out", str(out), "--classifier", "", "--anomaly", ""]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    first = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: len(_records(out)) >= 3, 20)
+        second = subprocess.run(
+            command, check=False, env=env, capture_output=True, text=True, timeout=60
+        )
+        count = len(_records(out))
+        wait_for(lambda: len(_records(out)) >= count + 3, 20)
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=30)
+    assert second.returncode == 1, second.stderr
+    assert f"in use by another edge run (PID {first.pid})" in second.stderr
+    assert len(second.stderr.strip().splitlines()) == 1, second.stderr
+    seqs = [record["seq"] for record in _records(out)]
+    assert seqs == list(range(len(seqs)))  # one writer: no interleaving
 
 
 def _records_exist(out: Path) -> bool:

@@ -140,3 +140,50 @@ def test_run_rejects_a_bad_mqtt_url_with_exit_2(capsys: pytest.CaptureFixture[st
     assert err.startswith("edge run: --mqtt: 'mqtt://host:99999'") and "\n" not in err
     with pytest.raises(ConfigError):
         parse_config({"outputs": {"mqtt": {"url": "mqtt//nohost"}}})
+
+
+def test_tail_no_follow_exits_while_a_daemon_publishes(
+    broker: Mosquitto, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stop = threading.Event()
+    with MqttPublisher(settings_for(broker.url, tmp_path)) as publisher:
+        publisher.publish(make_record(0, camera="back"))
+
+        def publish_forever() -> None:
+            seq = 1
+            while not stop.wait(0.05):  # far more often than once a second
+                publisher.publish(make_record(seq))
+                seq += 1
+
+        thread = threading.Thread(target=publish_forever)
+        thread.start()
+        try:
+            time.sleep(0.3)
+            codes: list[int] = []
+            tail = threading.Thread(
+                target=lambda: codes.append(main(["tail", "--mqtt", broker.url, "--no-follow"]))
+            )
+            tail.start()
+            tail.join(15)
+            finished = not tail.is_alive()
+        finally:
+            stop.set()
+            thread.join()
+            tail.join()
+    assert finished and codes == [0]
+    lines = capsys.readouterr().out.splitlines()
+    assert sorted(line.split()[1] for line in lines) == ["back", "front"]  # one each
+
+
+def test_tail_no_follow_names_the_cameras_when_there_is_nothing_to_show(
+    broker: Mosquitto, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["tail", "--mqtt", broker.url, "--no-follow"]) == 1
+    assert "no results yet" in capsys.readouterr().err
+    with MqttPublisher(settings_for(broker.url, tmp_path)) as publisher:
+        publisher.publish(make_record(1, camera="front"))
+        publisher.publish(make_record(2, camera="back"))
+    assert main(["tail", "--mqtt", broker.url, "--no-follow", "--camera", "side"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "no results of camera 'side'; cameras: back, front" in captured.err

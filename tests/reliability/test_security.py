@@ -171,7 +171,7 @@ def test_the_config_commands_and_tail_never_show_the_password(
     caplog.set_level(logging.DEBUG)
     assert main(["--verbose", "config", "default"]) == 0
     assert main(["--verbose", "config", "validate", config]) == 0
-    assert main(["--verbose", "tail", "--config", config, "--no-follow", "--json"]) == 0
+    assert main(["--verbose", "tail", "--config", config, "--no-follow", "--json"]) == 1  # none yet
     printed = capfd.readouterr()
     assert "valid (1 camera(s)" in printed.out
     assert "Connected" in caplog.text or "connected" in caplog.text  # tail did log in

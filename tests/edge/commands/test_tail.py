@@ -35,6 +35,14 @@ def test_format_record_is_one_short_line() -> None:
     assert "\x1b" not in line
 
 
+def test_format_record_shows_the_decision_first() -> None:
+    top = [{"label": "1", "score": 0.47}, {"label": "8", "score": 0.30}]
+    undecided = make_record(classification={"model": "digits", "top": top, "label": "unknown"})
+    assert "#42  unknown  1 (0.47) 8 (0.30)  anomaly" in format_record(undecided)
+    decided = make_record(classification={"model": "digits", "top": top, "label": "1"})
+    assert "#42  1  1 (0.47) 8 (0.30)  anomaly" in format_record(decided)
+
+
 def test_format_record_without_models_and_with_an_anomaly() -> None:
     bare = make_record(classification=None, anomaly=None)
     assert (
@@ -203,3 +211,19 @@ def test_tail_files_needs_a_directory(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(UsageError, match="not a directory"):
         tail_files(tmp_path / "file", follow=False)
+
+
+def test_tail_files_names_the_cameras_when_there_is_nothing_to_show(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from edge.cli import main
+
+    assert main(["tail", "--file", str(tmp_path), "--no-follow"]) == 1
+    assert "no results yet" in capsys.readouterr().err
+    publish_all(tmp_path, [make_record(0), make_record(0, camera="back")])
+    assert main(["tail", "--file", str(tmp_path), "--camera", "side", "--no-follow"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "no results of camera 'side'; cameras: back, front" in captured.err
+    assert main(["tail", "--file", str(tmp_path), "--camera", "back", "--no-follow"]) == 0
+    assert " back #0 " in capsys.readouterr().out

@@ -36,7 +36,7 @@ from edge.records import (
     schema,
 )
 
-from ...support.records import record_dict
+from ...support.records import make_record, record_dict
 from ...support.schema import VALIDATOR
 
 TS = 1795957507.123  # 2026-11-29T13:05:07.123Z
@@ -149,6 +149,17 @@ def test_stages_that_did_not_run_are_null() -> None:
     assert data["classification"] is None and data["anomaly"] is None
     assert data["timing_ms"]["classify"] is None and data["timing_ms"]["anomaly"] is None
     assert_valid(record)
+
+
+def test_the_wait_for_a_frame_is_optional_and_apart_from_capture() -> None:
+    timing = {"capture": 1.2, "colors": 2, "classify": None, "anomaly": None, "total": 4}
+    old = make_record(timing_ms=timing)
+    assert "wait" not in old.as_dict()["timing_ms"] and old.timing_ms.wait is None
+    VALIDATOR.validate(old.as_dict())  # records written before it existed stay valid
+    new = make_record(timing_ms={**timing, "wait": 97.6543})
+    assert new.timing_ms.wait == 97.654
+    assert ResultRecord.from_json(new.to_json()) == new
+    VALIDATOR.validate(new.as_dict())
 
 
 def test_a_record_is_immutable() -> None:
@@ -346,6 +357,7 @@ BAD_RECORDS = [
     (changed("timing_ms.capture", -1), "timing_ms.capture: expected a number >= 0, got -1.0", True),
     (changed("timing_ms.classify", DELETE), "timing_ms.classify: missing (a required key)", True),
     (changed("timing_ms.decode", 1.0), "timing_ms: unexpected key(s) decode", True),
+    (changed("timing_ms.wait", -2), "timing_ms.wait: expected a number >= 0, got -2.0", True),
 ]
 
 
@@ -468,7 +480,8 @@ timings = st.fixed_dictionaries(
         "classify": st.none() | millis,
         "anomaly": st.none() | millis,
         "total": millis,
-    }
+    },
+    optional={"wait": millis},
 )
 records = st.builds(
     dict,

@@ -68,6 +68,16 @@ def test_realtime_plays_at_the_files_rate(video: Path, clock: Any) -> None:
     assert clock.sleeps == pytest.approx([0.1, 0.1, 0.1])
 
 
+def test_the_wait_for_the_next_frame_is_reported_apart(video: Path, clock: Any) -> None:
+    source = FileSource(str(video), clock=clock, sleep=clock.sleep)
+    waits = []
+    with source:
+        for _ in range(3):
+            assert source.read(timeout=1.0) is not None
+            waits.append(source.waited)
+    assert waits == pytest.approx([0.0, 0.1, 0.1])  # the pacing; decoding is the work
+
+
 def test_loop_starts_over_at_the_end(video: Path) -> None:
     with create_source(f"file:{video}", realtime=False, loop=True) as source:
         frames = [source.read(timeout=0.0) for _ in range(FRAMES + 3)]
