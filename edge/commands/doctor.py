@@ -147,7 +147,8 @@ def check_config(path: Path | None) -> Iterator[Finding]:
         return
     yield Finding("ok", "config", f"{path} is valid ({len(config.cameras)} camera(s))")
     yield from check_models(config)
-    yield from _check_broker(config.outputs.mqtt.url or None)
+    for url in config.outputs.mqtt.urls:
+        yield from _check_broker(url)
 
 
 def check_models(config: Config) -> Iterator[Finding]:
