@@ -26,6 +26,10 @@ def _publisher(url: str, tmp_path: Path) -> MqttPublisher:
     return publisher
 
 
+def _seqs(receivers: list[Receiver]) -> set[int]:
+    return {result["seq"] for receiver in receivers for result in receiver.results()}
+
+
 def test_the_first_broker_that_answers_is_used(
     broker: Mosquitto, receive: Receive, tmp_path: Path
 ) -> None:
@@ -56,8 +60,7 @@ def test_a_broker_that_dies_is_failed_over_losing_nothing(
             if seq == 100:
                 first.stop()  # its connections close: the publisher sees the broker die
         wait_until(lambda: publisher.session.client_id == "pi-2" and publisher.connected, 10)
-        seqs = lambda: {r["seq"] for receiver in receivers for r in receiver.results()}  # noqa: E731
-        wait_until(lambda: seqs() >= set(range(200)), 15)
+        wait_until(lambda: _seqs(receivers) >= set(range(200)), 15)
     finally:
         publisher.close()
         for receiver in receivers:

@@ -129,9 +129,9 @@ class Session:
             info = self.client.publish(topic, payload, qos=qos, retain=retain)
         except (ValueError, TypeError) as exc:
             raise PublishError(f"cannot publish to {topic!r}: {exc}") from exc
-        queued = (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN)
+        queued = {MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN}
         if qos > 0:  # paho keeps it and sends it again after the reconnect
-            queued += (MQTTErrorCode.MQTT_ERR_CONN_LOST,)
+            queued.add(MQTTErrorCode.MQTT_ERR_CONN_LOST)
         if info.rc not in queued:
             raise PublishError(f"cannot publish to {topic!r}: {paho.error_string(info.rc)}")
         return int(info.mid)
