@@ -12,7 +12,6 @@ last will), and the entities kept across a Home Assistant restart.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -183,8 +182,9 @@ def _check_availability(home: HomeAssistant, daemon: Daemon) -> None:
 
 
 def _check_a_restart_keeps_the_entities(home: HomeAssistant, daemon: Daemon) -> None:
+    """Restarted, Home Assistant has the same entities, available, from the retained
+    discovery, availability and states."""
     home.stop()
     home.start()
     wait_until(_all(home, _available), WAIT_S)
-    assert home.template(REGISTRIES)["mqtt"] == sorted(ENTITIES)
-    assert json.dumps(_states(home))  # states again, from the retained messages
+    assert home.template(REGISTRIES)["mqtt"] == sorted(ENTITIES)  # the same ids, kept
