@@ -8,7 +8,7 @@ TFLITE_VENV := .venv-tflite
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: help setup run test check lint typecheck bench demo clean tflite-env mosquitto \
-	arm64-rootfs check-wheels soak
+	arm64-rootfs check-wheels soak rabbitmq homeassistant fleet-bench
 
 help:
 	@echo "make run     run the daemon on its embedded default (demo frames and models)"
@@ -50,6 +50,21 @@ mosquitto:
 	@command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || \
 		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y mosquitto mosquitto-clients; }
 
+# The cluster tests (tests/mqtt/test_cluster.py) start a three-node RabbitMQ of their own, on
+# loopback: install it from Debian's packages when missing, and keep the system's service and
+# epmd from running (where systemd runs them). Without apt-get those tests skip.
+rabbitmq:
+	@[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || ! command -v apt-get >/dev/null || { \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends rabbitmq-server && \
+		{ [ ! -d /run/systemd/system ] || \
+			$(SUDO) systemctl disable --now rabbitmq-server epmd.socket epmd.service || true; }; }
+
+# The Home Assistant tests (tests/homeassistant) run a real Home Assistant core in its own
+# environment, built once into .cache/ (a few minutes) on a Python >= 3.13 found on the
+# machine, then reused. Where there is none, this says so and those tests skip.
+homeassistant: $(STAMP)
+	scripts/homeassistant/setup --optional
+
 run: $(STAMP)
 	$(BIN)/edge run
 
@@ -63,7 +78,7 @@ arm64-rootfs: $(STAMP)
 check-wheels: $(STAMP)
 	$(BIN)/python scripts/arm64/check-wheels
 
-test: $(STAMP) tflite-env mosquitto arm64-rootfs
+test: $(STAMP) tflite-env mosquitto rabbitmq arm64-rootfs homeassistant
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -79,6 +94,10 @@ check: lint typecheck test
 bench: $(STAMP)
 	@status=0; $(BIN)/python benchmarks/colors.py || status=1; \
 	$(BIN)/python benchmarks/pipeline.py || status=1; exit $$status
+
+# How many daemons one Mosquitto carries (benchmarks/README.md, "Fleet"): a few minutes.
+fleet-bench: $(STAMP) mosquitto
+	$(BIN)/python benchmarks/fleet.py
 
 # The long checks: 60 SIGKILLs of real daemons, 100,000 frames watching memory, files, threads,
 # and the property tests at 20 times their usual number of examples.

@@ -270,8 +270,9 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--mqtt",
         metavar="URL",
-        help="publish to this broker, mqtt://HOST[:PORT] or mqtts://...; the other MQTT "
-        "settings (credentials, TLS, topics) come from the config's [outputs.mqtt]",
+        help="publish to this broker, mqtt://HOST[:PORT] or mqtts://... (a cluster: its nodes "
+        "separated by commas, tried in order); the other MQTT settings (credentials, TLS, "
+        "topics) come from the config's [outputs.mqtt]",
     )
     p.set_defaults(handler=cmd_run)
 
@@ -309,7 +310,9 @@ def _add_config_and_tail(sub: argparse._SubParsersAction[argparse.ArgumentParser
         description="Follow the results: from the daemon's files (--file) or a broker (--mqtt).",
     )
     p.add_argument("--file", type=Path, metavar="DIR", help="the daemon's output directory")
-    p.add_argument("--mqtt", metavar="URL", help="a broker: mqtt://HOST[:PORT] or mqtts://...")
+    p.add_argument(
+        "--mqtt", metavar="URL", help="a broker: mqtt://HOST[:PORT] or mqtts://... (or A,B,C)"
+    )
     p.add_argument(
         "--config",
         type=Path,

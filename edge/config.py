@@ -11,13 +11,12 @@ import os
 import re
 import socket
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from edge.brokers import BrokerAddress, parse_mqtt_url, split_urls
 from edge.errors import ConfigError, EdgeError, UsageError
 
 if sys.version_info >= (3, 11):
@@ -99,64 +98,9 @@ class FilesOutput(Section):
         return Path(state) if state else Path("edge-results")
 
 
-MQTT_SCHEMES = {"mqtt": 1883, "mqtts": 8883}
-URL_HINT = "use mqtt://HOST[:PORT] or mqtts://HOST[:PORT] (an optional USER@ before HOST)"
 TOPIC_PART = r"^[^#+/\x00][^#+\x00]{0,127}$"
 Seconds = Annotated[float, Field(ge=0, le=86400)]
 BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-
-
-@dataclass(frozen=True)
-class BrokerAddress:
-    """The parts of an ``mqtt://`` or ``mqtts://`` URL."""
-
-    host: str
-    port: int
-    tls: bool
-    username: str
-
-    def url(self) -> str:
-        """The URL again, for logs: never with a password (a URL cannot hold one here)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{'mqtts' if self.tls else 'mqtt'}://{host}:{self.port}"
-
-
-def redact_url(url: str) -> str:
-    """``url`` for a message: a password in it (``USER:PASSWORD@``) replaced by ``***``."""
-    head, at, host = url.rpartition("@")  # a password may hold any character, "@" too
-    start = head.find("//") + 2 if "//" in head else head.find(":") + 1
-    user, colon, _ = head[start:].partition(":")
-    if not at or not colon:
-        return url
-    return f"{head[:start]}{user}:***@{host}"
-
-
-def parse_mqtt_url(url: str) -> BrokerAddress:
-    """``mqtt://[USER@]HOST[:PORT]`` or ``mqtts://...``; ValueError with a one-line reason
-    (which never repeats a password the URL may hold)."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError as exc:
-        shown = redact_url(url)
-        reason = f" ({exc})" if shown == url else ""  # the reason may quote the password
-        raise ValueError(f"{shown!r} is not a valid MQTT URL{reason}; {URL_HINT}") from None
-    url = redact_url(url)
-    scheme = parts.scheme.lower()
-    if scheme not in MQTT_SCHEMES or not parts.hostname:
-        raise ValueError(f"{url!r} is not an MQTT URL; {URL_HINT}")
-    if parts.password is not None:
-        raise ValueError(
-            "the URL holds a password; put it in password_file, password_env or "
-            "password_credential instead, never in the config or on the command line"
-        )
-    if port == 0:
-        raise ValueError(f"{url!r}: port 0 is not a broker port; {URL_HINT}")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValueError(f"{url!r}: an MQTT URL has no path, query or fragment; {URL_HINT}")
-    return BrokerAddress(
-        parts.hostname, port or MQTT_SCHEMES[scheme], scheme == "mqtts", parts.username or ""
-    )
 
 
 class HomeAssistantOutput(Section):
@@ -165,7 +109,7 @@ class HomeAssistantOutput(Section):
 
 
 class MqttOutput(Section):
-    url: str = ""
+    url: str | list[str] = ""  # one broker, or the nodes of a cluster (a list, or "A,B,C")
     client_id: Annotated[str, Field(max_length=128)] = ""
     protocol: Literal["3.1.1", "5"] = "3.1.1"
     qos: Literal[0, 1, 2] = 1
@@ -203,10 +147,14 @@ class MqttOutput(Section):
 
     @field_validator("url")
     @classmethod
-    def _valid_url(cls, url: str) -> str:
-        if url.strip():
-            parse_mqtt_url(url)
-        return url.strip()
+    def _valid_url(cls, url: str | list[str]) -> str | list[str]:
+        addresses = [parse_mqtt_url(one) for one in split_urls(url)]
+        if len({(address.tls, address.username) for address in addresses}) > 1:
+            raise ValueError(
+                "the brokers of one list are the nodes of one cluster: give them all the same "
+                "scheme (mqtt:// or mqtts://) and the same USER@"
+            )
+        return url.strip() if isinstance(url, str) else [one.strip() for one in url]
 
     @model_validator(mode="after")
     def _consistent(self) -> MqttOutput:
@@ -224,13 +172,19 @@ class MqttOutput(Section):
 
     @property
     def enabled(self) -> bool:
-        return bool(self.url)
+        return bool(self.urls)
+
+    @property
+    def urls(self) -> list[str]:
+        """The broker URLs, in the order they are tried."""
+        return split_urls(self.url)
 
     def address(self) -> BrokerAddress:
-        return parse_mqtt_url(self.url)
+        """The first broker's address (all of them share the scheme and the user name)."""
+        return parse_mqtt_url(self.urls[0])
 
     def address_username(self) -> str:
-        return self.address().username if self.url else ""
+        return self.address().username if self.enabled else ""
 
     def outbox_path(self, state_dir: Path) -> Path:
         """The outbox database: ``outbox``, else a hidden file in the state directory."""

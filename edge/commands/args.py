@@ -29,12 +29,14 @@ def name(text: str) -> str:
 
 
 def check_mqtt_url(text: str, flag: str = "--mqtt") -> str:
-    """``mqtt://[USER@]HOST[:PORT]`` or ``mqtts://...`` given as ``flag``; a UsageError (exit 2)
-    naming the flag otherwise, which never repeats a password."""
-    from edge.config import parse_mqtt_url
+    """``mqtt://[USER@]HOST[:PORT]`` or ``mqtts://...`` given as ``flag`` (several, comma
+    separated, for the nodes of a cluster); a UsageError (exit 2) naming the flag otherwise,
+    which never repeats a password."""
+    from edge.brokers import parse_mqtt_url, split_urls
 
     try:
-        parse_mqtt_url(text)
+        for url in split_urls(text) or [text]:
+            parse_mqtt_url(url)
     except ValueError as exc:
         raise UsageError(f"{flag}: {exc}") from None
     return text

@@ -148,7 +148,8 @@ def check_config(path: Path | None) -> Iterator[Finding]:
         what = f"{path} is valid" if path is not None else "none given: the embedded default"
         yield Finding("ok", "config", f"{what} ({len(config.cameras)} camera(s)); its sources, "
                       "models, result directory and MQTT settings usable")  # fmt: skip
-    yield from _check_broker(config.outputs.mqtt.url or None)
+    for url in config.outputs.mqtt.urls:
+        yield from _check_broker(url)
 
 
 def _check_broker(url: str | None, timeout: float = 3.0) -> Iterator[Finding]:

@@ -167,9 +167,10 @@ def _latest_mqtt(
     for record in wanted:
         show(record)
     if not wanted:
-        from edge.config import redact_url
+        from edge.brokers import redact_url
 
-        where = redact_url(url or (settings.url if settings is not None else "")) or "the broker"
+        urls = url or (",".join(settings.urls) if settings is not None else "")
+        where = redact_url(urls) or "the broker"
         raise _nothing(where, camera if camera != "+" else None, [r.camera for r in found])
     return len(wanted)
 

@@ -153,10 +153,10 @@ def subscribe(
 
 
 def _wait_connected(session: Session, timeout: float) -> None:
-    """Return once connected; PublishError at the first failure or after ``timeout``."""
+    """Return once connected; PublishError once every broker failed, or after ``timeout``."""
     deadline = time.monotonic() + timeout
     while not session.connected.wait(0.02):
-        if session.failures:
+        if session.failures >= len(session.broker.addresses):
             raise PublishError(f"{session.broker.url}: {session.last_failure}")
         if time.monotonic() > deadline:
             raise PublishError(f"{session.broker.url}: no answer within {timeout:g} s")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from edge.brokers import parse_mqtt_url
 from edge.cli import main
 from edge.config import (
     DEFAULT_TOML,
@@ -17,7 +18,6 @@ from edge.config import (
     HomeAssistantOutput,
     MqttOutput,
     parse_config,
-    parse_mqtt_url,
     with_overrides,
 )
 from edge.errors import ConfigError, UsageError
@@ -87,6 +87,10 @@ def test_good_urls(url: str, host: str, port: int, tls: bool, user: str) -> None
         (mqtt(reconnect_min=5, reconnect_max=1), "reconnect_max must be at least reconnect_min"),
         (mqtt(outbox_max_rows=0), "outputs.mqtt.outbox_max_rows: Input should be greater"),
         (mqtt(stats_interval=-1), "outputs.mqtt.stats_interval: Input should be greater"),
+        (mqtt(url=["mqtt://a", "http://b"]), "'http://b' is not an MQTT URL"),
+        (mqtt(url="mqtt://a,mqtts://b"), "the same scheme (mqtt:// or mqtts://)"),
+        (mqtt(url=["mqtt://u@a", "mqtt://v@b"]), "the same USER@"),
+        (mqtt(url=["mqtt://a", "mqtt://u:hunter2@b"]), "the URL holds a password"),
     ],
 )
 def test_bad_mqtt_settings_name_the_key(data: dict[str, Any], message: str) -> None:
@@ -115,6 +119,29 @@ def test_the_command_line_url_turns_mqtt_on(tmp_path: Path) -> None:
     assert changed.outputs.mqtt.enabled and changed.outputs.mqtt.url == "mqtt://broker"
     with pytest.raises(UsageError, match=r"^--mqtt: 'broker:1883' is not an MQTT URL"):
         with_overrides(config, mqtt="broker:1883")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        ["mqtt://a", "mqtt://b:1884", "mqtt://c"],
+        "mqtt://a, mqtt://b:1884,mqtt://c",  # as `--mqtt A,B,C` gives it
+    ],
+)
+def test_a_cluster_is_a_list_of_urls_tried_in_order(url: str | list[str]) -> None:
+    section = parse_config(mqtt(url=url)).outputs.mqtt
+    assert section.urls == ["mqtt://a", "mqtt://b:1884", "mqtt://c"]
+    broker = Broker.from_config(section, "edge-pi")
+    assert [address.port for address in broker.addresses] == [1883, 1884, 1883]
+    assert broker.url == "mqtt://a:1883,mqtt://b:1884,mqtt://c:1883"
+    assert Broker.from_url("mqtt://a,mqtt://c", "r").addresses == broker.addresses[::2]
+    with pytest.raises(ConfigError, match=r"outputs\.mqtt\.url: the brokers of one list"):
+        Broker.from_url("mqtt://a,mqtts://b", "r")
+
+
+def test_the_command_line_takes_a_comma_separated_cluster(tmp_path: Path) -> None:
+    changed = with_overrides(Config(), mqtt="mqtt://a,mqtt://b")
+    assert changed.outputs.mqtt.urls == ["mqtt://a", "mqtt://b"]
 
 
 def test_settings_from_the_config(tmp_path: Path) -> None:

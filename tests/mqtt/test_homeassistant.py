@@ -42,7 +42,8 @@ def test_discovery_is_one_retained_device_message_sent_again_for_home_assistant(
     assert config["availability_topic"] == "edge/pi/availability"
     components = config["components"]
     assert components["edge_pi_front_label"]["options"] == list(DIGITS)
-    assert components["edge_pi_front_label"]["default_entity_id"] == "sensor.edge_pi_front_label"
+    assert components["edge_pi_front_label"]["default_entity_id"] == "sensor.pi_front_label"
+    assert {c["qos"] for c in components.values()} == {1}  # per component: HA reads it there
     assert all("object_id" not in c for c in components.values())
     assert "edge_pi_yard_label" not in components  # no classifier, no label entity
     assert components["edge_pi_yard_color"]["state_topic"] == "edge/pi/yard/state"

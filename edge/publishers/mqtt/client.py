@@ -2,7 +2,14 @@
 
 ``Session`` owns a paho client and a thread that connects, runs paho's network loop until the
 connection ends, waits (exponential backoff with jitter, reset once a connection has held) and
-connects again, for as long as the session runs. Every failure (refused, unreachable, TLS,
+connects again, for as long as the session runs. Given several brokers (the nodes of a cluster)
+it connects to the first that answers and, when that connection ends, goes on to the next at
+once (the next in the list, round and round): the wait comes only after a whole round failed, or
+after a connection that did not hold. What was not acknowledged is sent again to the next node
+(by paho, and by the publisher's outbox), so nothing is lost across the switch. Each node of a
+list gets its own client id (``<client id>-<n>``, n its place in the list): a node that died
+may still hold the old session (RabbitMQ keeps its subscription queue there), which must not
+stop the next node from taking the client. Every failure (refused, unreachable, TLS,
 wrong password) is logged as one clear line, the same failure at most once a minute, and is
 retried: a broker that is away or misconfigured never stops the daemon.
 
@@ -87,11 +94,25 @@ class Session:
         self.last_failure: str | None = None
         self.failures = 0
         self.connections = 0
+        self.node = 0  # the index of the broker in use, or tried next
+        self._round_start = 0  # where the current round of attempts began
         self._stopping = threading.Event()
         config = broker.config
         self._backoff = Backoff(config.reconnect_min, config.reconnect_max, spread=JITTER)
         self._failure_log = ThrottledLog(logger, REPEAT_LOG_S)
         self._thread = threading.Thread(target=self._run, name="mqtt-network", daemon=True)
+
+    @property
+    def url(self) -> str:
+        """The URL of the broker in use (or tried next)."""
+        return self.broker.addresses[self.node].url()
+
+    @property
+    def client_id(self) -> str:
+        """The client id on the broker in use: with several brokers, one per node."""
+        if len(self.broker.addresses) == 1:
+            return self.broker.client_id
+        return f"{self.broker.client_id}-{self.node + 1}"
 
     def start(self) -> None:
         self._thread.start()
@@ -108,7 +129,10 @@ class Session:
             info = self.client.publish(topic, payload, qos=qos, retain=retain)
         except (ValueError, TypeError) as exc:
             raise PublishError(f"cannot publish to {topic!r}: {exc}") from exc
-        if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
+        queued = {MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN}
+        if qos > 0:  # paho keeps it and sends it again after the reconnect
+            queued.add(MQTTErrorCode.MQTT_ERR_CONN_LOST)
+        if info.rc not in queued:
             raise PublishError(f"cannot publish to {topic!r}: {paho.error_string(info.rc)}")
         return int(info.mid)
 
@@ -119,37 +143,57 @@ class Session:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
+            held: bool | None = None
             try:
-                self._connect_and_loop()
+                held = self._connect_and_loop()
             except Exception:  # the boundary: this thread must outlive any surprise
-                logger.exception("%s: unexpected error in the MQTT client", self.broker.url)
+                logger.exception("%s: unexpected error in the MQTT client", self.url)
             if not self._stopping.is_set():
-                self._stopping.wait(self._backoff.next())
+                self._stopping.wait(self._next_node(held))
 
-    def _connect_and_loop(self) -> None:
+    def _next_node(self, held: bool | None) -> float:
+        """Move on to the next broker; how long to wait before trying it. ``held``: None when
+        no connection was made, else whether it lasted."""
+        count = len(self.broker.addresses)
+        if count == 1:
+            return self._backoff.next()
+        self.node = (self.node + 1) % count
+        if held is not None:
+            logger.warning("MQTT: failing over to %s", self.url)
+        if held:  # a node that served us for a while went away: the next one, at once
+            self._round_start = self.node
+            return 0.0
+        return self._backoff.next() if self.node == self._round_start else 0.0
+
+    def _connect_and_loop(self) -> bool | None:
+        """One connection, until it ends: None if none was made, else whether it held
+        (STABLE_S seconds or more)."""
         if self._stopping.is_set():
-            return
+            return None
+        address = self.broker.addresses[self.node]
+        self.client.use_client_id(self.client_id)
         try:
-            self.client.connect(
-                self.broker.address.host, self.broker.address.port, self.broker.config.keepalive
-            )
+            self.client.connect(address.host, address.port, self.broker.config.keepalive)
         except OSError as exc:  # refused, unreachable, name unknown, TLS handshake
             self._failed(f"cannot connect: {describe_os_error(exc)}")
-            return
+            return None
         started, failures, connections = time.monotonic(), self.failures, self.connections
         rc = self.client.loop_forever(retry_first_connection=False)
         self.connected.clear()
         if connections == self.connections and failures == self.failures:
             if not self._stopping.is_set():  # closed before any CONNACK: not an MQTT broker?
                 self._failed(f"no MQTT answer ({paho.error_string(rc)})")
-        elif time.monotonic() - started >= STABLE_S:
-            self._backoff.reset()
+            return None
+        if time.monotonic() - started < STABLE_S:
+            return False
+        self._backoff.reset()
+        return True
 
     def _failed(self, problem: str) -> None:
         self.away.set()
         self.failures += 1
         self.last_failure = problem
-        message = f"{self.broker.url}: {problem} (retrying with backoff)"
+        message = f"{self.url}: {problem} (retrying with backoff)"
         self._failure_log.error(message, "%s", message)
 
     # -- paho's callbacks (VERSION2) ------------------------------------------------------
@@ -172,7 +216,7 @@ class Session:
         self.connections += 1
         self.away.clear()
         self._failure_log.reset()
-        logger.info("%s: connected as %s", self.broker.url, self.broker.client_id)
+        logger.info("%s: connected as %s", self.url, self.client_id)
         self.connected.set()
         self.listener.on_connected()
 
@@ -191,7 +235,7 @@ class Session:
         self.away.set()
         text = refusal(reason) if reason.is_failure else "disconnected"
         if not self._stopping.is_set():
-            logger.warning("%s: connection lost (%s); reconnecting", self.broker.url, text)
+            logger.warning("%s: connection lost (%s); reconnecting", self.url, text)
         self.listener.on_disconnected(text)
 
     def _on_publish(
@@ -241,7 +285,11 @@ class _Client(paho.Client):
     open, one descriptor per failed attempt until the garbage collector finds it).
 
     Host names are checked by the SSL context itself (``tls_context``), so paho's own check
-    after the handshake is not needed."""
+    after the handshake is not needed. ``use_client_id`` changes the id for the next connect
+    (paho has no public way; its ``reinitialise`` would drop the messages in flight)."""
+
+    def use_client_id(self, client_id: str) -> None:
+        self._client_id = client_id.encode("utf-8")
 
     def _ssl_wrap_socket(self, tcp_sock: socket.socket) -> ssl.SSLSocket:
         context = self._ssl_context
@@ -259,7 +307,7 @@ class _Client(paho.Client):
         return ssl_sock
 
 
-def new_client(broker: Broker, will: tuple[str, bytes] | None = None) -> paho.Client:
+def new_client(broker: Broker, will: tuple[str, bytes] | None = None) -> _Client:
     """A configured paho client (not connected): protocol, identity, credentials, TLS, will."""
     v5 = broker.config.protocol == "5"
     client = _Client(

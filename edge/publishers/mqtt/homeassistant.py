@@ -14,7 +14,11 @@ The message holds the device block (one Home Assistant device per daemon), the o
     per device   CPU temperature, MQTT outbox, <camera> fps   diagnostic, from the stats topic
 
 Entities read the retained ``<camera>/state`` record with value templates. Unique ids are
-``edge_<device>_<camera>_<entity>``; entity ids are suggested with ``default_entity_id``.
+``edge_<device>_<camera>_<key>``. Entity ids are ``<platform>.<device>_<entity name>``, slugged
+(``sensor.pi_shed_door_label``): what every Home Assistant since device-based discovery
+(2024.11) makes from the device name and the entity name, and what ``default_entity_id`` (read
+since 2025.10, ignored before) says too; the deprecated ``object_id`` is not sent. ``qos`` is
+given to every component (Home Assistant does not pass the device-level one on to them).
 A label below the confidence threshold ("unknown") shows as Home Assistant's unknown state.
 """
 
@@ -74,9 +78,9 @@ def discovery_payload(
     """The device-based discovery message for a daemon and its cameras."""
     components: dict[str, dict[str, Any]] = {}
     for camera in cameras:
-        components.update(_camera_components(topics, camera))
+        components.update(_camera_components(topics, camera, qos))
     if stats:
-        components.update(_stats_components(topics, cameras))
+        components.update(_stats_components(topics, cameras, qos))
     return {
         "device": {
             "identifiers": [f"edge-vision_{topics.device}"],
@@ -94,19 +98,26 @@ def discovery_payload(
     }
 
 
-def _entity(topics: Topics, camera: str, key: str, platform: str, name: str) -> dict[str, Any]:
-    """The common part of a component: platform, name, unique and suggested entity ids."""
-    ident = slug("_".join(part for part in ("edge", topics.device, camera, key) if part))
+def entity_id(platform: str, device: str, name: str) -> str:
+    """The entity id Home Assistant makes for an entity ``name`` of the device ``device``."""
+    return f"{platform}.{slug(device)}_{slug(name)}"
+
+
+def _entity(
+    topics: Topics, camera: str, key: str, platform: str, name: str, *, qos: int
+) -> dict[str, Any]:
+    """The common part of a component: platform, name, unique and entity ids, qos."""
     return {
         "platform": platform,
         "name": name,
-        "unique_id": ident,
-        "default_entity_id": f"{platform}.{ident}",
+        "unique_id": slug("_".join(part for part in ("edge", topics.device, camera, key) if part)),
+        "default_entity_id": entity_id(platform, topics.device, name),
+        "qos": qos,
     }
 
 
-def _camera_components(topics: Topics, camera: CameraInfo) -> dict[str, dict[str, Any]]:
-    entities = _CameraEntities(topics, camera.name)
+def _camera_components(topics: Topics, camera: CameraInfo, qos: int) -> dict[str, dict[str, Any]]:
+    entities = _CameraEntities(topics, camera.name, qos)
     found = [entities.color(), entities.reload()]
     if camera.classifier is not None:
         found += entities.classifier(camera.labels)
@@ -121,12 +132,13 @@ Component = tuple[str, dict[str, Any]]
 class _CameraEntities:
     """The components of one camera, keyed by unique id; they read its retained state."""
 
-    def __init__(self, topics: Topics, camera: str) -> None:
-        self.topics, self.camera = topics, camera
+    def __init__(self, topics: Topics, camera: str, qos: int) -> None:
+        self.topics, self.camera, self.qos = topics, camera, qos
         self.state = topics.state(camera)
 
     def entity(self, key: str, platform: str, title: str, **options: Any) -> Component:
-        config = _entity(self.topics, self.camera, key, platform, f"{self.camera} {title}")
+        name = f"{self.camera} {title}"
+        config = _entity(self.topics, self.camera, key, platform, name, qos=self.qos)
         if platform != "button":
             config["state_topic"] = self.state
         config.update(options)
@@ -163,9 +175,11 @@ class _CameraEntities:
         ]  # fmt: skip
 
 
-def _stats_components(topics: Topics, cameras: Sequence[CameraInfo]) -> dict[str, dict[str, Any]]:
+def _stats_components(
+    topics: Topics, cameras: Sequence[CameraInfo], qos: int
+) -> dict[str, dict[str, Any]]:
     def diagnostic(camera: str, key: str, name: str, template: str, **options: Any) -> Any:
-        config = _entity(topics, camera, key, "sensor", name)
+        config = _entity(topics, camera, key, "sensor", name, qos=qos)
         config.update(state_topic=topics.stats, value_template=template, **options)
         config.update(entity_category="diagnostic", state_class="measurement")
         return config["unique_id"], config

@@ -1,7 +1,8 @@
 """MQTT settings as the publisher and the reader use them: the validated ``[outputs.mqtt]``
 section (edge.config.MqttOutput) plus the few values resolved from it at start.
 
-    Broker        the section, the client id and the password: how to connect
+    Broker        the section, the client id and the password: how to connect (one broker,
+                  or the nodes of a cluster tried in order)
     MqttSettings  the Broker, the topics and the outbox path: what the publisher needs
 
 Every option (qos, inflight, TLS files, backoff...) is read from the section itself
@@ -19,7 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edge.config import BrokerAddress, MqttOutput, parse_mqtt_url
+from pydantic import ValidationError
+
+from edge.brokers import BrokerAddress, parse_mqtt_url, split_urls
+from edge.config import MqttOutput
 from edge.errors import ConfigError
 from edge.publishers.mqtt.topics import Topics
 
@@ -37,18 +41,26 @@ class Broker:
     config: MqttOutput
     client_id: str
     password: str | None = field(default=None, repr=False)
-    address: BrokerAddress = field(init=False, repr=False, compare=False)
+    addresses: tuple[BrokerAddress, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         try:
-            address = parse_mqtt_url(self.config.url)
+            addresses = tuple(parse_mqtt_url(url) for url in split_urls(self.config.url))
         except ValueError as exc:
             raise ConfigError(f"{KEY}.url: {exc}") from None
-        object.__setattr__(self, "address", address)  # frozen: set once, here
+        if not addresses:
+            raise ConfigError(f"{KEY}.url: not set; give a broker URL")
+        object.__setattr__(self, "addresses", addresses)  # frozen: set once, here
+
+    @property
+    def address(self) -> BrokerAddress:
+        """The first broker (all of them share the scheme and the user name)."""
+        return self.addresses[0]
 
     @property
     def url(self) -> str:
-        return self.address.url()
+        """The broker URLs, for logs: "mqtt://a:1883" or "mqtt://a:1883,mqtt://b:1883"."""
+        return ",".join(address.url() for address in self.addresses)
 
     @property
     def username(self) -> str:
@@ -57,12 +69,14 @@ class Broker:
 
     @classmethod
     def from_url(cls, url: str, client_id: str) -> Broker:
-        """A Broker for a URL, without credentials or TLS files; ConfigError for a bad URL."""
+        """A Broker for a URL (or several, separated by commas), without credentials or TLS
+        files; ConfigError for a bad URL."""
         try:
-            parse_mqtt_url(url)
-        except ValueError as exc:
-            raise ConfigError(f"{KEY}.url: {exc}") from None
-        return cls(MqttOutput(url=url), client_id)
+            config = MqttOutput(url=url)
+        except ValidationError as exc:  # its message never holds a password
+            reason = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+            raise ConfigError(f"{KEY}.url: {reason}") from None
+        return cls(config, client_id)
 
     @classmethod
     def from_config(cls, mqtt: MqttOutput, client_id: str) -> Broker:

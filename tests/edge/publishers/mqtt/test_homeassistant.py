@@ -61,7 +61,6 @@ def test_entities_per_camera_with_stable_ids() -> None:
     label = found["edge_pi_shed_2_front_label"]
     assert label["platform"] == "sensor" and label["device_class"] == "enum"
     assert label["options"] == ["cat", "dog"]  # "unknown" is Home Assistant's own state
-    assert label["default_entity_id"] == "sensor.edge_pi_shed_2_front_label"
     assert label["unique_id"] == "edge_pi_shed_2_front_label"
     assert found["edge_pi_shed_2_front_anomaly"]["platform"] == "binary_sensor"
     assert found["edge_pi_shed_2_front_anomaly"]["device_class"] == "problem"
@@ -73,10 +72,32 @@ def test_entities_per_camera_with_stable_ids() -> None:
     assert found["edge_pi_shed_2_yard_color"]["state_topic"] == "edge/pi-shed.2/yard/state"
     for key, component in found.items():
         assert component["unique_id"] == key
-        assert component["default_entity_id"] == f"{component['platform']}.{key}"
-        assert "object_id" not in component
+        assert "object_id" not in component  # deprecated in 2025.10, gone in 2026.4
+        assert component["qos"] == 1  # Home Assistant does not pass the device's on
+    assert components(qos=0)["edge_pi_shed_2_front_label"]["qos"] == 0
     assert components(stats=False).keys() < found.keys()
     assert "edge_pi_shed_2_cpu_temperature" in found
+
+
+def test_entity_ids_are_what_home_assistant_makes_of_device_and_entity_names() -> None:
+    """Before 2025.10 Home Assistant ignores ``default_entity_id`` and slugs "<device name>
+    <entity name>"; since then it takes ``default_entity_id``: both give these ids."""
+    found = components()
+    expected = {
+        "edge_pi_shed_2_front_label": "sensor.pi_shed_2_front_label",
+        "edge_pi_shed_2_front_confidence": "sensor.pi_shed_2_front_confidence",
+        "edge_pi_shed_2_front_color": "sensor.pi_shed_2_front_dominant_color",
+        "edge_pi_shed_2_front_anomaly_score": "sensor.pi_shed_2_front_anomaly_score",
+        "edge_pi_shed_2_front_anomaly": "binary_sensor.pi_shed_2_front_anomaly",
+        "edge_pi_shed_2_front_reload": "button.pi_shed_2_front_reload_models",
+        "edge_pi_shed_2_front_fps": "sensor.pi_shed_2_front_fps",
+        "edge_pi_shed_2_cpu_temperature": "sensor.pi_shed_2_cpu_temperature",
+        "edge_pi_shed_2_outbox": "sensor.pi_shed_2_mqtt_outbox",
+    }
+    assert {key: found[key]["default_entity_id"] for key in expected} == expected
+    for component in found.values():
+        made = f"{component['platform']}.{slug('pi-shed.2 ' + component['name'])}"
+        assert component["default_entity_id"] == made
 
 
 @pytest.mark.parametrize(
