@@ -11,14 +11,14 @@ import os
 import re
 import socket
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from edge.brokerurl import BrokerAddress, parse_mqtt_url
 from edge.errors import ConfigError
+from edge.web.config import WEB_TOML, WebConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -90,6 +90,7 @@ class FilesOutput(Section):
     enabled: bool = True
     dir: str = ""
     retention_days: Annotated[int, Field(ge=0, le=3650)] = 7
+    snapshot_interval: Seconds = 10.0
 
     def directory(self) -> Path:
         """The configured dir, else $STATE_DIRECTORY (systemd), else ./edge-results."""
@@ -99,64 +100,9 @@ class FilesOutput(Section):
         return Path(state) if state else Path("edge-results")
 
 
-MQTT_SCHEMES = {"mqtt": 1883, "mqtts": 8883}
-URL_HINT = "use mqtt://HOST[:PORT] or mqtts://HOST[:PORT] (an optional USER@ before HOST)"
 TOPIC_PART = r"^[^#+/\x00][^#+\x00]{0,127}$"
 Seconds = Annotated[float, Field(ge=0, le=86400)]
 BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-
-
-@dataclass(frozen=True)
-class BrokerAddress:
-    """The parts of an ``mqtt://`` or ``mqtts://`` URL."""
-
-    host: str
-    port: int
-    tls: bool
-    username: str
-
-    def url(self) -> str:
-        """The URL again, for logs: never with a password (a URL cannot hold one here)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{'mqtts' if self.tls else 'mqtt'}://{host}:{self.port}"
-
-
-def redact_url(url: str) -> str:
-    """``url`` for a message: a password in it (``USER:PASSWORD@``) replaced by ``***``."""
-    head, at, host = url.rpartition("@")  # a password may hold any character, "@" too
-    start = head.find("//") + 2 if "//" in head else head.find(":") + 1
-    user, colon, _ = head[start:].partition(":")
-    if not at or not colon:
-        return url
-    return f"{head[:start]}{user}:***@{host}"
-
-
-def parse_mqtt_url(url: str) -> BrokerAddress:
-    """``mqtt://[USER@]HOST[:PORT]`` or ``mqtts://...``; ValueError with a one-line reason
-    (which never repeats a password the URL may hold)."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError as exc:
-        shown = redact_url(url)
-        reason = f" ({exc})" if shown == url else ""  # the reason may quote the password
-        raise ValueError(f"{shown!r} is not a valid MQTT URL{reason}; {URL_HINT}") from None
-    url = redact_url(url)
-    scheme = parts.scheme.lower()
-    if scheme not in MQTT_SCHEMES or not parts.hostname:
-        raise ValueError(f"{url!r} is not an MQTT URL; {URL_HINT}")
-    if parts.password is not None:
-        raise ValueError(
-            "the URL holds a password; put it in password_file, password_env or "
-            "password_credential instead, never in the config or on the command line"
-        )
-    if port == 0:
-        raise ValueError(f"{url!r}: port 0 is not a broker port; {URL_HINT}")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValueError(f"{url!r}: an MQTT URL has no path, query or fragment; {URL_HINT}")
-    return BrokerAddress(
-        parts.hostname, port or MQTT_SCHEMES[scheme], scheme == "mqtts", parts.username or ""
-    )
 
 
 class HomeAssistantOutput(Section):
@@ -191,6 +137,7 @@ class MqttOutput(Section):
     reconnect_min: Annotated[float, Field(gt=0, le=3600)] = 1.0
     reconnect_max: Annotated[float, Field(gt=0, le=3600)] = 60.0
     flush_timeout: Seconds = 3.0
+    snapshot_interval: Seconds = 30.0
     homeassistant: HomeAssistantOutput = HomeAssistantOutput()
 
     @field_validator("password", mode="before")
@@ -248,6 +195,7 @@ class Config(Section):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     cameras: list[CameraConfig] = Field(default_factory=lambda: [CameraConfig()], min_length=1)
     outputs: OutputsConfig = OutputsConfig()
+    web: WebConfig = WebConfig()
 
     def mqtt_client_id(self) -> str:
         """``outputs.mqtt.client_id``, else one derived from the device and its camera names:
@@ -322,10 +270,15 @@ def with_overrides(config: Config, **overrides: Any) -> Config:
     if overrides.get("out") is not None:
         data["outputs"]["files"]["dir"] = str(overrides["out"])
         data["outputs"]["files"]["enabled"] = True
+    if overrides.get("web") is not None:
+        data["web"].update(listen=str(overrides["web"]), enabled=True)
+    if overrides.get("no_web"):
+        data["web"]["enabled"] = False
     return parse_config(data, "command line")
 
 
-DEFAULT_TOML = """\
+DEFAULT_TOML = (
+    """\
 # edge-vision configuration. Every key is optional; shown here with its default.
 # Check a file with:  edge config validate FILE
 
@@ -358,10 +311,11 @@ console = false                # a short line per result on the terminal
 enabled = true
 dir = ""                       # default: $STATE_DIRECTORY under systemd, else ./edge-results
 retention_days = 7             # daily files older than this are removed; 0 keeps them all
+snapshot_interval = 10.0       # seconds between <camera>/latest.jpg pictures; 0: none
 
 # MQTT: on when url is set (here or with `edge run --mqtt URL`). Topics, under topic_prefix:
 #   <prefix>/<device>/availability, <prefix>/<device>/stats,
-#   <prefix>/<device>/<camera>/result, .../state, .../set/<command>
+#   <prefix>/<device>/<camera>/result, .../state, .../snapshot, .../set/<command>
 [outputs.mqtt]
 url = ""                       # mqtt://HOST[:PORT] (1883) or mqtts://HOST[:PORT] (8883)
 client_id = ""                 # default: edge-<device>-<hash of the camera names>, stable
@@ -388,11 +342,14 @@ inflight = 20                  # results sent but not yet acknowledged by the br
 reconnect_min = 1.0            # reconnect backoff: first wait, in seconds,
 reconnect_max = 60.0           #   doubled after each failure up to this
 flush_timeout = 3.0            # on shutdown, seconds to wait for the outbox to empty
+snapshot_interval = 30.0       # seconds between <camera>/snapshot pictures (retained); 0: none
 
 [outputs.mqtt.homeassistant]
 enabled = true                 # Home Assistant MQTT discovery (one device per daemon)
 discovery_prefix = "homeassistant"
 """
+    + WEB_TOML
+)
 
 
 def default_config() -> Config:

@@ -25,6 +25,7 @@ from edge.service import Notifier, Supervisor
 from edge.throttle import ThrottledLog
 
 if TYPE_CHECKING:
+    from edge.frames import Frame
     from edge.publishers import Publisher
     from edge.publishers.mqtt.settings import MqttSettings
     from edge.records.record import ResultRecord
@@ -46,11 +47,14 @@ class Outputs:
         self._lock = threading.Lock()
         self._log = ThrottledLog(logger, LOG_EVERY_S)  # read now: tests shorten it
 
-    def publish(self, record: ResultRecord) -> None:
+    def publish(self, record: ResultRecord, frame: Frame | None = None) -> None:
+        """``record`` to every publisher, then its ``frame`` to those that draw pictures."""
         with self._lock:
             for publisher in self.publishers:
                 try:
                     publisher.publish(record)
+                    if frame is not None:
+                        publisher.show(frame, record)
                 except PublishError as exc:
                     self._log.warning(publisher.name, "%s: %s", publisher.name, exc)
             if self.console is not None:
@@ -76,6 +80,8 @@ def load_run_config(args: argparse.Namespace) -> Config:
         fps=args.fps,
         out=args.out,
         mqtt=getattr(args, "mqtt", None),
+        web=getattr(args, "web", None),
+        no_web=getattr(args, "no_web", False),
     )
 
 
@@ -103,6 +109,9 @@ def _publishers(
         found.append(stack.enter_context(publisher))
     if mqtt is not None:  # entered last, closed first: it may wait for the broker a moment
         found.append(stack.enter_context(create_publisher("mqtt", settings=mqtt, control=control)))
+    # the page and the snapshots: closed first, they read the others
+    pictures = create_publisher("pictures", config=config, cameras=control, publishers=found)
+    found.append(stack.enter_context(pictures))
     return found
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from edge.brokerurl import parse_mqtt_url
 from edge.cli import main
 from edge.config import (
     DEFAULT_TOML,
@@ -17,7 +18,6 @@ from edge.config import (
     HomeAssistantOutput,
     MqttOutput,
     parse_config,
-    parse_mqtt_url,
     with_overrides,
 )
 from edge.errors import ConfigError

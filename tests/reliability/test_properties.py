@@ -27,13 +27,13 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from edge import demo
+from edge.brokerurl import parse_mqtt_url
 from edge.config import (
     DEFAULT_TOML,
     Config,
     default_config,
     load_config,
     parse_config,
-    parse_mqtt_url,
     with_overrides,
 )
 from edge.errors import ConfigError, ModelError

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edge.config import BrokerAddress, MqttOutput, parse_mqtt_url
+from edge.brokerurl import BrokerAddress, parse_mqtt_url
+from edge.config import MqttOutput
 from edge.errors import ConfigError
 from edge.publishers.mqtt.topics import Topics
 
