@@ -2,7 +2,8 @@
 // shows the MJPEG stream, draws the palette strip and the two charts on canvases.
 "use strict";
 
-const WINDOW_S = 300;
+const WINDOW_S = 300;  // the charts show the last 5 minutes, or less while there is less
+const MIN_WINDOW_S = 30;
 const STATUS_MS = 1000;
 const HISTORY_MS = 3000;
 const LABEL_COLORS = ["#5aa9e6", "#f0b43c", "#5cc76b", "#c77dff", "#ef5b5b", "#4dd0c8",
@@ -129,12 +130,17 @@ function sized(canvas) {
   return {context, width, height};
 }
 
+let span = WINDOW_S;  // seconds across a chart
+
 function xOf(t, now, width) {
-  return width - (now - t) / WINDOW_S * width;
+  return width - (now - t) / span * width;
 }
 
 function draw(entry) {
   const points = entry.history, now = Date.now() / 1000;
+  const oldest = points.length ? now - points[0].t : 0;
+  span = Math.min(WINDOW_S, Math.max(MIN_WINDOW_S, Math.ceil(oldest / 10) * 10));
+  text(entry.element, ".span", `· last ${span < 120 ? `${span} s` : `${Math.round(span / 60)} min`}`);
   drawPalette(entry.element.querySelector("canvas.palette"), points, now);
   drawConfidence(entry.element.querySelector("canvas.confidence"), points, now);
   drawScores(entry.element.querySelector("canvas.scores"), points, now);
@@ -142,7 +148,7 @@ function draw(entry) {
 
 function drawPalette(canvas, points, now) {
   const {context, width, height} = sized(canvas);
-  const step = width / WINDOW_S + 0.5;
+  const step = width / span + 1;
   for (const point of points) {
     let y = 0;
     const x = xOf(point.t, now, width);
@@ -159,11 +165,12 @@ function axes(context, width, height, top) {
   context.fillStyle = "#9aa0a6";
   context.font = "11px system-ui, sans-serif";
   context.beginPath();
-  for (const minute of [1, 2, 3, 4]) {
-    const x = width - minute * 60 / WINDOW_S * width;
+  const tick = span > 120 ? 60 : span > 40 ? 15 : 5;
+  for (let ago = tick; ago < span; ago += tick) {
+    const x = width - ago / span * width;
     context.moveTo(x, 0);
     context.lineTo(x, height);
-    context.fillText(`-${minute} min`, x + 3, height - 3);
+    context.fillText(tick === 60 ? `-${ago / 60} min` : `-${ago} s`, x + 3, height - 3);
   }
   context.stroke();
   context.fillText(top, 3, 11);
@@ -172,15 +179,23 @@ function axes(context, width, height, top) {
 function drawConfidence(canvas, points, now) {
   const {context, width, height} = sized(canvas);
   axes(context, width, height, "100%");
-  let previous = null;
-  for (const point of points.filter((p) => p.score !== null)) {
-    const x = xOf(point.t, now, width), y = height - point.score * (height - 4) - 2;
+  const scored = points.filter((p) => p.score !== null);
+  const at = (p) => [xOf(p.t, now, width), height - p.score * (height - 6) - 3];
+  context.lineWidth = 1;
+  context.strokeStyle = "#5a6068";
+  context.beginPath();
+  scored.forEach((p, i) => (i ? context.lineTo : context.moveTo).apply(context, at(p)));
+  context.stroke();
+  let lastText = -Infinity, lastLabel = null;
+  for (const point of scored) {
+    const [x, y] = at(point);
     context.fillStyle = labelColor(point.label);
-    context.fillRect(x - 1, y - 1, 3, 3);
-    if (previous === null || previous.label !== point.label) {
-      context.fillText(point.label, Math.min(x + 3, width - 40), Math.max(y - 4, 22));
+    context.fillRect(x - 2, y - 2, 4, 4);
+    if (point.label !== lastLabel && x - lastText > 48) {
+      context.fillText(point.label, Math.min(x + 3, width - 40), Math.max(y - 5, 24));
+      lastText = x;
     }
-    previous = point;
+    lastLabel = point.label;
   }
 }
 
