@@ -17,6 +17,7 @@ without their query, so the token never reaches a log.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -244,20 +245,33 @@ class WebServer:
         if self._server is None:
             return
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.25}, name="web",
+            target=self._server.serve_forever, kwargs={"poll_interval": None}, name="web",
             daemon=True,
         )  # fmt: skip
         self._thread.start()
         logger.info("live page on %s", self.url)
 
     def close(self) -> None:
+        """Stop serving: the server waits for connections without polling (no CPU while
+        idle), so it is woken with a connection of our own until it has seen the request."""
         self.site.stopping.set()
-        if self._server is not None:
-            if self._thread is not None:
-                self._server.shutdown()
-                self._thread.join()
-            self._server.server_close()
-            self._server = None
+        if self._server is None:
+            return
+        if self._thread is not None:
+            threading.Thread(target=self._server.shutdown, name="web-stop", daemon=True).start()
+            while self._thread.is_alive():
+                self._wake()
+                self._thread.join(0.05)
+        self._server.server_close()
+        self._server = None
+
+    def _wake(self) -> None:
+        if self._server is None:
+            return
+        host, port = self._server.server_address[:2]
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(str(host), str(host))
+        with contextlib.suppress(OSError):
+            socket.create_connection((host, port), timeout=0.5).close()
 
 
 def page_url(host: str, port: int) -> str:

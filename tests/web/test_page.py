@@ -113,7 +113,7 @@ def _save(png: bytes, path: Path) -> Path:
 
 def _not_blank(png: bytes) -> None:
     image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
-    assert image is not None and image.shape[0] > 400 and image.shape[1] > 800, None
+    assert image is not None and image.shape[0] > 400 and image.shape[1] > 800
     assert float(image.std()) > 20.0
     colors = len(np.unique(image.reshape(-1, 3)[::7], axis=0))
     assert colors > 200, colors  # the picture and the charts, not a flat page

@@ -194,7 +194,7 @@ def test_a_port_in_use_is_one_line_and_the_cameras_go_on(
         try:
             running = daemon("--web", f"127.0.0.1:{port}", "--source", "demo", "--fps", "20",
                              env={"NOTIFY_SOCKET": notify.address}, wait=False)  # fmt: skip
-            assert wait_for(lambda: (running.out / "camera" / "latest.json").exists(), 60)
+            assert wait_for((running.out / "camera" / "latest.json").exists, 60)
             assert wait_for(lambda: any("web page off" in v for _, v in notify.fields("STATUS")))
             time.sleep(0.5)
             assert running.process.poll() is None
