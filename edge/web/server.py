@@ -42,6 +42,18 @@ STATIC = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; 
 MAX_STREAMS = 8  # MJPEG watchers per camera
 WAIT_S = 0.5  # a stream looks at the stop flag at least this often
 BOUNDARY = "frame"
+MAX_FORM = 4096
+UNAUTHORIZED_PAGE = b"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
+<title>edge-vision: access token</title></head>
+<body style="font: 15px system-ui, sans-serif; margin: 3em auto; max-width: 34em">
+<h1 style="font-size: 20px">This page needs its access token</h1>
+<form method="post" action="/login"><input type="password" name="token" autofocus
+ placeholder="access token" size="32"> <button>Open</button></form>
+<p>It is the token in the daemon's web.token_file or web.token_credential; this browser keeps
+it in a cookie. Other clients send the header <code>Authorization: Bearer TOKEN</code>.</p>
+</body></html>
+"""
 
 
 def cookie_value(token: str) -> str:
@@ -92,18 +104,33 @@ class Handler(BaseHTTPRequestHandler):
             return True
         offered = parse_qs(query).get("token")
         if offered is not None:
-            if not hmac.compare_digest(offered[0].encode(), token.encode()):
-                return self._unauthorized()
-            self.send_response(HTTPStatus.SEE_OTHER)
-            self.send_header("Location", path)
-            cookie = f"{COOKIE}={cookie_value(token)}; Path=/; Max-Age={COOKIE_AGE_S}"
-            self.send_header("Set-Cookie", f"{cookie}; HttpOnly; SameSite=Strict")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return False
+            return self._present(path, offered[0])
         if self._bearer(token) or self._cookie(token):
             return True
         return self._unauthorized()
+
+    def _present(self, path: str, offered: str) -> bool:
+        """A token offered once (``?token=`` or the page's form): the cookie, then the same
+        path without it; 401 when it is wrong. Always False: this request is answered."""
+        token = self.server.token
+        if token is None or not hmac.compare_digest(offered.encode(), token.encode()):
+            return self._unauthorized()
+        self.send_response(HTTPStatus.SEE_OTHER)
+        self.send_header("Location", "/" + path.lstrip("/"))  # never another site
+        cookie = f"{COOKIE}={cookie_value(token)}; Path=/; Max-Age={COOKIE_AGE_S}"
+        self.send_header("Set-Cookie", f"{cookie}; HttpOnly; SameSite=Strict")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return False
+
+    def do_POST(self) -> None:
+        """The token form of the 401 page: ``POST /login`` with ``token=...``."""
+        length = int(self.headers.get("Content-Length") or 0)
+        if urlsplit(self.path).path != "/login" or not 0 < length <= MAX_FORM:
+            self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8")
+            return
+        form = parse_qs(self.rfile.read(length).decode("utf-8", "replace"))
+        self._present("/", form.get("token", [""])[0])
 
     def _bearer(self, token: str) -> bool:
         scheme, _, offered = self.headers.get("Authorization", "").partition(" ")
@@ -121,12 +148,7 @@ class Handler(BaseHTTPRequestHandler):
         return morsel is not None and hmac.compare_digest(morsel.value, cookie_value(token))
 
     def _unauthorized(self) -> bool:
-        body = (
-            "This page needs its access token (web.token_file or web.token_credential).\n"
-            "In a browser, open /?token=YOUR-TOKEN once; it is kept in a cookie.\n"
-            "Other clients send the header: Authorization: Bearer YOUR-TOKEN\n"
-        )
-        self._send(HTTPStatus.UNAUTHORIZED, body.encode(), "text/plain; charset=utf-8",
+        self._send(HTTPStatus.UNAUTHORIZED, UNAUTHORIZED_PAGE, "text/html; charset=utf-8",
                    {"WWW-Authenticate": 'Bearer realm="edge-vision"'})  # fmt: skip
         return False
 

@@ -97,7 +97,8 @@ def test_the_page_asks_for_the_token_once_and_keeps_it_in_a_cookie(
     with Browser.launch(tmp_path / "profile") as browser:
         browser.open(running.url)
         browser.wait("document.body && document.body.innerText.includes('access token')")
-        browser.open(f"{running.url}?token={token}")
+        browser.evaluate(f"document.querySelector('input[name=token]').value = {token!r}")
+        browser.evaluate("document.querySelector('form').submit()")
         browser.wait("document.querySelector('.camera .fps')?.textContent.match(/^[0-9.]+$/)")
         assert browser.evaluate("location.search") == ""  # the token left the address bar
         html = browser.evaluate("document.documentElement.outerHTML")

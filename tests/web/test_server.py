@@ -158,6 +158,15 @@ def test_with_a_token_requests_need_it(daemon: Callable[..., Daemon], tmp_path: 
     assert running.get("/api/status", {"Cookie": cookie}).status == 200
     page = running.get("/", {"Authorization": f"Bearer {token}"}).body
     assert token.encode() not in page
+    connection = running.connection()  # the 401 page's form
+    connection.request("POST", "/login", body=f"token={token}",
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    posted = connection.getresponse()
+    assert posted.status == 303 and posted.headers["Location"] == "/"
+    assert posted.headers["Set-Cookie"].split(";")[0] == cookie
+    connection.close()
+    elsewhere = running.get(f"//elsewhere.example?token={token}")
+    assert elsewhere.headers["Location"] == "/elsewhere.example"  # never another site
     assert running.stop() == 0
     assert token not in running.log_text()
 
