@@ -8,10 +8,11 @@ TFLITE_VENV := .venv-tflite
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: help setup run test check lint typecheck bench demo clean tflite-env mosquitto \
-	arm64-rootfs check-wheels soak rabbitmq homeassistant fleet-bench
+	chromium arm64-rootfs check-wheels soak rabbitmq homeassistant fleet-bench
 
 help:
-	@echo "make run     run the daemon on its embedded default (demo frames and models)"
+	@echo "make run     run the daemon on its embedded default (demo frames and models);"
+	@echo "             its live page: http://127.0.0.1:8780/"
 	@echo "make test    set up and run the test suite"
 	@echo "make check   ruff, mypy and the tests"
 	@echo "make bench   the performance figures against their peers (benchmarks/README.md)"
@@ -65,7 +66,14 @@ rabbitmq:
 homeassistant: $(STAMP)
 	scripts/homeassistant/setup --optional
 
+# The page's tests load it in a real headless Chromium: Debian's package, when missing.
+chromium:
+	@command -v chromium >/dev/null || \
+		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+
+# The daemon logs the live page's address (http://127.0.0.1:8780/) as it starts.
 run: $(STAMP)
+	@echo "edge-vision: the live page will be on http://127.0.0.1:8780/ (Ctrl-C stops)"
 	$(BIN)/edge run
 
 # The arm64 (Raspberry Pi OS bookworm) userland that tests/arm64 runs the device code in, under
@@ -78,7 +86,7 @@ arm64-rootfs: $(STAMP)
 check-wheels: $(STAMP)
 	$(BIN)/python scripts/arm64/check-wheels
 
-test: $(STAMP) tflite-env mosquitto rabbitmq arm64-rootfs homeassistant
+test: $(STAMP) tflite-env mosquitto chromium rabbitmq arm64-rootfs homeassistant
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -93,7 +101,8 @@ check: lint typecheck test
 # Performance figures, each measured against its peer in one run (benchmarks/README.md).
 bench: $(STAMP)
 	@status=0; $(BIN)/python benchmarks/colors.py || status=1; \
-	$(BIN)/python benchmarks/pipeline.py || status=1; exit $$status
+	$(BIN)/python benchmarks/pipeline.py || status=1; \
+	$(BIN)/python benchmarks/web.py || status=1; exit $$status
 
 # How many daemons one Mosquitto carries (benchmarks/README.md, "Fleet"): a few minutes.
 fleet-bench: $(STAMP) mosquitto

@@ -128,7 +128,7 @@ class CameraWorker(threading.Thread):
                     return
                 if frame is None:
                     return
-                self.outputs.publish(self.pipeline.process(frame, capture_ms, wait_ms))
+                self.outputs.publish(self.pipeline.process(frame, capture_ms, wait_ms), frame)
                 if self.max_frames and self.pipeline.stats.processed >= self.max_frames:
                     return
 

@@ -274,6 +274,14 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "separated by commas, tried in order); the other MQTT settings (credentials, TLS, "
         "topics) come from the config's [outputs.mqtt]",
     )
+    web = p.add_mutually_exclusive_group()
+    web.add_argument(
+        "--web",
+        metavar="ADDR",
+        help="serve the live page on HOST:PORT "
+        "(default 127.0.0.1:8780; beyond loopback only with web.token_file)",
+    )
+    web.add_argument("--no-web", action="store_true", help="no live page, API or /metrics")
     p.set_defaults(handler=cmd_run)
 
 

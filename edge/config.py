@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from edge.brokers import BrokerAddress, parse_mqtt_url, split_urls
 from edge.errors import ConfigError, EdgeError, UsageError
+from edge.web.config import WebConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -89,6 +90,7 @@ class FilesOutput(Section):
     enabled: bool = True
     dir: str = ""
     retention_days: Annotated[int, Field(ge=0, le=3650)] = 7
+    snapshot_interval: Seconds = 10.0
 
     def directory(self) -> Path:
         """The configured dir, else $STATE_DIRECTORY (systemd), else ./edge-results."""
@@ -135,6 +137,7 @@ class MqttOutput(Section):
     reconnect_min: Annotated[float, Field(gt=0, le=3600)] = 1.0
     reconnect_max: Annotated[float, Field(gt=0, le=3600)] = 60.0
     flush_timeout: Seconds = 3.0
+    snapshot_interval: Seconds = 30.0
     homeassistant: HomeAssistantOutput = HomeAssistantOutput()
 
     @field_validator("password", mode="before")
@@ -202,6 +205,7 @@ class Config(Section):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     cameras: list[CameraConfig] = Field(default_factory=lambda: [CameraConfig()], min_length=1)
     outputs: OutputsConfig = OutputsConfig()
+    web: WebConfig = WebConfig()
 
     def mqtt_client_id(self) -> str:
         """``outputs.mqtt.client_id``, else one derived from the device and its camera names:
@@ -278,6 +282,10 @@ def with_overrides(config: Config, **overrides: Any) -> Config:
     if overrides.get("out") is not None:
         data["outputs"]["files"]["dir"] = str(overrides["out"])
         data["outputs"]["files"]["enabled"] = True
+    if overrides.get("web") is not None:
+        data["web"].update(listen=str(overrides["web"]), enabled=True)
+    if overrides.get("no_web"):
+        data["web"]["enabled"] = False
     try:
         return parse_config(data, "command line")
     except ConfigError as exc:
@@ -288,6 +296,7 @@ OVERRIDE_FLAGS = {  # a key path (a camera's key without its cameras[N].) -> its
     **{key: f"--{key}" for key in ("source", "classifier", "anomaly", "fps")},
     "outputs.mqtt.url": "--mqtt",
     "outputs.files.dir": "--out",
+    "web.listen": "--web",
 }
 
 

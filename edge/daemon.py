@@ -29,6 +29,7 @@ from edge.service import Notifier, Supervisor
 from edge.throttle import ThrottledLog
 
 if TYPE_CHECKING:
+    from edge.frames import Frame
     from edge.publishers import Publisher
     from edge.publishers.mqtt.settings import MqttSettings
     from edge.records.record import ResultRecord
@@ -56,11 +57,14 @@ class Outputs:
         self._lock = threading.Lock()
         self._log = ThrottledLog(logger, LOG_EVERY_S)  # read now: tests shorten it
 
-    def publish(self, record: ResultRecord) -> None:
+    def publish(self, record: ResultRecord, frame: Frame | None = None) -> None:
+        """``record`` to every publisher, then its ``frame`` to those that draw pictures."""
         with self._lock:
             for publisher in self.publishers:
                 try:
                     publisher.publish(record)
+                    if frame is not None:
+                        publisher.show(frame, record)
                 except PublishError as exc:
                     self._log.warning(publisher.name, "%s: %s", publisher.name, exc)
             if self.console is not None:
@@ -84,7 +88,8 @@ class Outputs:
                     _close(publisher)
             self.publishers = []  # what is open, in order, even if opening the next one fails
             for name, wanted in settings.items():
-                self.publishers.append(kept.get(name) or _open_publisher(name, wanted, control))
+                opened = kept.get(name) or _open(name, wanted, control, self.publishers)
+                self.publishers.append(opened)
             self._settings = dict(settings)
 
     def close(self) -> None:
@@ -95,7 +100,10 @@ class Outputs:
             self._settings = {}
 
 
-def _open_publisher(name: str, settings: object, control: DaemonControl) -> Publisher:
+def _open(
+    name: str, settings: object, control: DaemonControl, opened: Sequence[Publisher]
+) -> Publisher:
+    """A publisher from its settings; ``opened``: those before it in publishing order."""
     from edge.config import FilesOutput
     from edge.publishers import create_publisher
 
@@ -103,6 +111,8 @@ def _open_publisher(name: str, settings: object, control: DaemonControl) -> Publ
         return create_publisher(
             "files", out_dir=settings.directory(), retention_days=settings.retention_days
         )
+    if name == "pictures" and isinstance(settings, tuple):
+        return create_publisher("pictures", config=settings[0], cameras=control, publishers=opened)
     return create_publisher(name, settings=settings, control=control)
 
 
@@ -120,7 +130,9 @@ def load_run_config(args: argparse.Namespace) -> Config:
     if args.max_frames is not None and args.max_frames < 1:
         raise UsageError("--max-frames must be at least 1")
     overrides = {"source": args.source, "classifier": args.classifier, "anomaly": args.anomaly,
-                 "fps": args.fps, "out": args.out, "mqtt": getattr(args, "mqtt", None)}  # fmt: skip
+                 "fps": args.fps, "out": args.out, "mqtt": getattr(args, "mqtt", None),
+                 "web": getattr(args, "web", None),
+                 "no_web": getattr(args, "no_web", False)}  # fmt: skip
     config = with_overrides(config, **overrides)
     preflight.check(config, str(args.config or "command line"), overrides)
     return config
@@ -143,6 +155,8 @@ def _publisher_settings(config: Config, mqtt: MqttSettings | None) -> dict[str, 
         found["files"] = config.outputs.files
     if mqtt is not None:
         found["mqtt"] = mqtt
+    # the page and the snapshots: last, closed first; they read the others (MQTT)
+    found["pictures"] = (config, mqtt)
     return found
 
 

@@ -22,6 +22,7 @@ PUBLISHERS: dict[str, str] = {
     "files": "edge.publishers.files:FilesPublisher",
     "memory": "edge.publishers.memory:MemoryPublisher",
     "mqtt": "edge.publishers.mqtt.publisher:MqttPublisher",
+    "pictures": "edge.web.publisher:PicturesPublisher",
 }
 
 __all__ = ["PUBLISHERS", "Publisher", "create_publisher", "publisher_class"]

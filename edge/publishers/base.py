@@ -6,6 +6,7 @@ import abc
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 if TYPE_CHECKING:
+    from edge.frames import Frame
     from edge.records.record import ResultRecord
 
 _P = TypeVar("_P", bound="Publisher")
@@ -32,6 +33,10 @@ class Publisher(abc.ABC):
     def refresh(self) -> None:  # noqa: B027 - a hook: most publishers describe nothing
         """Describe the cameras again where this publisher describes them (MQTT discovery,
         after a camera's models changed); nothing for the others."""
+
+    def show(self, frame: Frame, record: ResultRecord) -> None:  # noqa: B027 - a hook
+        """The frame ``record`` was made from, for publishers that draw pictures (after
+        ``publish(record)``); nothing for the others. Keep a reference, never a copy."""
 
     def problem(self) -> str | None:
         """What keeps this publisher from delivering right now (e.g. "broker away"), or None."""

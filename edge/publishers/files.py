@@ -230,10 +230,13 @@ def _complete_length(path: Path, size: int, chunk: int = 1 << 16) -> int:
     return 0
 
 
-def write_latest(directory: Path, data: bytes, fsync: bool = False) -> None:
-    """Replace ``latest.json`` atomically: a temporary file beside it, then os.replace."""
-    fd, name = tempfile.mkstemp(prefix=f".{LATEST_FILE}.", suffix=".tmp", dir=directory)
-    temporary = Path(name)
+def write_latest(
+    directory: Path, data: bytes, fsync: bool = False, name: str = LATEST_FILE
+) -> None:
+    """Replace ``latest.json`` (or ``name``) atomically: a temporary file beside it, then
+    os.replace."""
+    fd, temporary_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    temporary = Path(temporary_name)
     try:
         try:
             os.fchmod(fd, FILE_MODE)
@@ -243,8 +246,8 @@ def write_latest(directory: Path, data: bytes, fsync: bool = False) -> None:
         finally:
             os.close(fd)
         if written != len(data):
-            raise OSError(errno.ENOSPC, "short write (disk full?)", name)
-        temporary.replace(directory / LATEST_FILE)
+            raise OSError(errno.ENOSPC, "short write (disk full?)", temporary_name)
+        temporary.replace(directory / name)
     except OSError:
         temporary.unlink(missing_ok=True)
         raise

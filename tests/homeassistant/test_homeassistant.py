@@ -31,7 +31,6 @@ pytestmark = pytest.mark.slow
 
 DEVICE, CAMERA = "pi-shed", "door"
 # The README's entity ids for a camera "door" with a classifier and an autoencoder on "pi-shed".
-# A new entity (the snapshot's image entity) is one more line here.
 ENTITIES = [
     "sensor.pi_shed_door_label",
     "sensor.pi_shed_door_confidence",
@@ -42,6 +41,7 @@ ENTITIES = [
     "sensor.pi_shed_door_fps",
     "sensor.pi_shed_cpu_temperature",
     "sensor.pi_shed_mqtt_outbox",
+    "image.pi_shed_door_snapshot",
 ]
 WAIT_S = 30.0
 REGISTRIES = """{% set d = device_id('sensor.pi_shed_door_label') %}{{ {

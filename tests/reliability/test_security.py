@@ -1,6 +1,6 @@
 """Security: the MQTT password stays secret, configs and bundles are data only, a bundle is
-verified before an interpreter sees it, Keras files load in safe mode, and the daemon opens no
-network listener.
+verified before an interpreter sees it, Keras files load in safe mode, and the daemon listens
+on loopback only (its page) unless a token guards a wider listener (tests/web).
 
 The password is a distinctive string, so finding it anywhere (log lines at DEBUG, command output,
 error messages, MQTT payloads, the files the daemon writes) is a leak.
@@ -543,10 +543,11 @@ def test_the_address_parser() -> None:
 def test_the_daemon_opens_no_listener_beyond_loopback(
     broker: Mosquitto, tmp_path: Path, receive: Callable[..., Receiver]
 ) -> None:
-    """The daemon listens on nothing: it is a client of the camera, of the broker (results,
-    and the ``set/<command>`` topics it subscribes to) and of systemd's notify socket. Any
-    listener it had would have to be on 127.0.0.1 or ::1; this test finds its sockets in /proc
-    while it runs with files and MQTT, and sees its connection to the broker among them."""
+    """The daemon is a client of the camera, of the broker (results, and the
+    ``set/<command>`` topics it subscribes to) and of systemd's notify socket; its one listener
+    is the local page, on 127.0.0.1:8780 by default (a wider one needs a token, see
+    tests/web). This test finds its sockets in /proc while it runs with files and MQTT, sees
+    its connection to the broker among them, and every listener on loopback."""
     receiver = receive("edge/+/+/result")
     out = tmp_path / "out"
     daemon = subprocess.Popen(

@@ -11,6 +11,8 @@ The message holds the device block (one Home Assistant device per daemon), the o
                  <camera> anomaly score     sensor; attribute: threshold
                  <camera> anomaly           binary sensor (device class problem)
                  <camera> reload models     button -> <camera>/set/reload
+                 <camera> snapshot          image <- <camera>/snapshot (JPEG), when pictures
+                                            are sent (outputs.mqtt.snapshot_interval > 0)
     per device   CPU temperature, MQTT outbox, <camera> fps   diagnostic, from the stats topic
 
 Entities read the retained ``<camera>/state`` record with value templates. Unique ids are
@@ -73,12 +75,19 @@ def status_topic(discovery_prefix: str) -> str:
 
 
 def discovery_payload(
-    topics: Topics, cameras: Sequence[CameraInfo], *, qos: int = 1, stats: bool = True
+    topics: Topics,
+    cameras: Sequence[CameraInfo],
+    *,
+    qos: int = 1,
+    stats: bool = True,
+    snapshots: bool = False,
 ) -> dict[str, Any]:
     """The device-based discovery message for a daemon and its cameras."""
     components: dict[str, dict[str, Any]] = {}
     for camera in cameras:
         components.update(_camera_components(topics, camera, qos))
+        if snapshots:
+            components.update([_CameraEntities(topics, camera.name, qos).snapshot()])
     if stats:
         components.update(_stats_components(topics, cameras, qos))
     return {
@@ -139,7 +148,7 @@ class _CameraEntities:
     def entity(self, key: str, platform: str, title: str, **options: Any) -> Component:
         name = f"{self.camera} {title}"
         config = _entity(self.topics, self.camera, key, platform, name, qos=self.qos)
-        if platform != "button":
+        if platform not in ("button", "image"):
             config["state_topic"] = self.state
         config.update(options)
         return config["unique_id"], config
@@ -154,6 +163,10 @@ class _CameraEntities:
                            command_topic=self.topics.command(self.camera, "reload"),
                            payload_press="reload", entity_category="config",
                            icon="mdi:reload")  # fmt: skip
+
+    def snapshot(self) -> Component:
+        return self.entity("snapshot", "image", "snapshot", content_type="image/jpeg",
+                           image_topic=self.topics.snapshot(self.camera))  # fmt: skip
 
     def classifier(self, labels: Sequence[str]) -> list[Component]:
         options = [label for label in dict.fromkeys(labels) if label != UNKNOWN]

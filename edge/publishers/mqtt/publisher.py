@@ -11,7 +11,8 @@ After a reconnect the messages paho still holds are resent (by paho) and acknowl
 any newer row goes out, which keeps the order. Delivery is at least once: a reader that must
 not see a record twice drops repeated ``(device, camera, seq)``.
 
-The latest record per camera goes to ``<camera>/state`` (retained); ``availability`` is
+The latest record per camera goes to ``<camera>/state`` (retained), the newest picture handed
+to ``publish_snapshot`` to ``<camera>/snapshot`` (retained, QoS 0); ``availability`` is
 "online" on connect and "offline" as the last will and on close; ``stats`` every
 ``stats_interval`` seconds; Home Assistant discovery on connect and when Home Assistant
 announces itself; commands arrive on ``<camera>/set/<name>`` and go to the ``Control``.
@@ -84,6 +85,7 @@ class MqttPublisher(Publisher):
         self._lock = threading.Lock()
         self._latest: dict[str, bytes] = {}  # camera -> newest state payload
         self._unsent_states: set[str] = set()
+        self._snapshots: dict[str, bytes] = {}  # camera -> the newest picture not yet sent
         self._in_flight = InFlight(self.config.inflight)
         self._cursor = 0  # the newest outbox row handed to paho (the sender's own)
         self._dropped_log = ThrottledLog(logger, DROPPED_LOG_S)
@@ -124,6 +126,13 @@ class MqttPublisher(Publisher):
         if left:
             logger.warning("MQTT: %d result(s) kept in the outbox for the next start", left)
 
+    def publish_snapshot(self, camera: str, jpeg: bytes) -> None:
+        """The camera's annotated picture, retained on ``<camera>/snapshot``: sent by the sender
+        thread while connected; a newer picture replaces one not sent yet."""
+        with self._lock:
+            self._snapshots[camera] = jpeg
+        self._wake.set()
+
     def refresh(self) -> None:
         """Publish Home Assistant discovery again (after the cameras' models changed)."""
         if self.session.connected.is_set():
@@ -151,6 +160,7 @@ class MqttPublisher(Publisher):
             if not self.session.connected.is_set():
                 continue
             self._send_states()
+            self._send_snapshots()
             self._send_results()
             if interval and time.monotonic() >= next_stats:
                 next_stats = time.monotonic() + interval
@@ -171,6 +181,12 @@ class MqttPublisher(Publisher):
         for camera, payload in states.items():
             retain = self.config.retain_state
             self._send(self.topics.state(camera), payload, self.config.qos, retain)
+
+    def _send_snapshots(self) -> None:
+        with self._lock:
+            pictures, self._snapshots = self._snapshots, {}
+        for camera, jpeg in pictures.items():
+            self._send(self.topics.snapshot(camera), jpeg, 0, retain=True)
 
     def _send_stats(self) -> None:
         extra = {
@@ -292,6 +308,7 @@ class MqttPublisher(Publisher):
             self.control.cameras(),
             qos=min(self.config.qos, 1),
             stats=self.config.stats_interval > 0,
+            snapshots=self.config.snapshot_interval > 0,
         )
         topic = homeassistant.discovery_topic(prefix, self.topics.device)
         self._send(topic, json.dumps(payload).encode("utf-8"), 1, retain=True)

@@ -4,6 +4,7 @@
     <prefix>/<device>/stats                 periodic statistics (JSON)
     <prefix>/<device>/<camera>/result       every result record
     <prefix>/<device>/<camera>/state        the latest record, retained
+    <prefix>/<device>/<camera>/snapshot     the annotated picture (JPEG bytes), retained
     <prefix>/<device>/<camera>/set/<name>   commands (see edge.control)
 
 ``ChangeFilter`` decides, for publish-on-change, whether a record is worth sending.
@@ -48,6 +49,9 @@ class Topics:
 
     def state(self, camera: str) -> str:
         return f"{self.base}/{camera}/state"
+
+    def snapshot(self, camera: str) -> str:
+        return f"{self.base}/{camera}/snapshot"
 
     def command(self, camera: str, name: str) -> str:
         return f"{self.base}/{camera}/set/{name}"
