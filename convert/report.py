@@ -102,6 +102,10 @@ def _pct(value: float) -> str:
     return f"{100 * value:.1f}%"
 
 
+def _pct2(value: float) -> str:
+    return f"{100 * value:.2f}%"
+
+
 def summary_lines(meta: dict[str, Any]) -> list[str]:
     """A few lines saying what was converted and how the quantized model compares."""
     report = meta["validation"]
@@ -110,8 +114,19 @@ def summary_lines(meta: dict[str, Any]) -> list[str]:
         f"{meta['input']['dtype']}, {report['tflite_bytes']} bytes "
         f"({_pct(report['size_ratio'])} of float {report['float_tflite_bytes']})"
     ]
-    lines += _classifier_lines(report) if meta["kind"] == "classifier" else _anomaly_lines(report)
-    return lines
+    if meta["kind"] == "classifier":
+        return lines + _classifier_lines(report)
+    return [*lines, *_anomaly_lines(report), _training_line(meta["anomaly"]["calibration"])]
+
+
+def _training_line(calibration: dict[str, Any]) -> str:
+    """Whether the promise holds: only for calibration images the model did not train on."""
+    used, images = calibration.get("in_training"), calibration["images"]
+    if used is None:
+        return "unknown whether the calibration images were used in training (no hashes)"
+    if used:
+        return f"{used} of {images} calibration images were used in training: more false alarms"
+    return f"none of the {images} calibration images was used in training"
 
 
 def _classifier_lines(report: dict[str, Any]) -> list[str]:
@@ -136,10 +151,16 @@ def _classifier_lines(report: dict[str, Any]) -> list[str]:
 
 def _anomaly_lines(report: dict[str, Any]) -> list[str]:
     calib = report["calibration"]
+    low, high = calib["interval_90"]
+    skipped = f", {calib['skipped']} unreadable skipped" if calib.get("skipped") else ""
+    float_mean = f", float {calib['float']['mean']:.5f}" if "float" in calib else ""
     lines = [
-        f"threshold {report['threshold']:.5f} = {report['percentile']:g}th percentile of "
-        f"{calib['images']} calibration errors (mean quantized {calib['quantized']['mean']:.5f},"
-        f" float {calib['float']['mean']:.5f})"
+        f"threshold {report['threshold']:.5f} = error {calib['rank']} of {calib['images']} "
+        f"calibration images in order{skipped} (mean quantized "
+        f"{calib['quantized']['mean']:.5f}{float_mean})",
+        f"promised false-alarm rate {_pct(report['false_alarm_rate'])} on fresh normal images: "
+        f"expected {_pct2(calib['expected_false_alarm_rate'])}, 90% interval {_pct2(low)} to "
+        f"{_pct2(high)}",
     ]
     scores = report.get("eval", {})
     if "anomaly" in scores:

@@ -21,6 +21,7 @@ from edge.errors import ModelError
 from edge.inference.anomaly import reconstruction_error
 from edge.inference.classify import to_probabilities
 from edge.inference.model import TFLiteModel
+from edge.inference.threshold import DEFAULT_RATE, Calibration, calibrate
 from models.datasets import LabeledFiles, map_images
 
 if TYPE_CHECKING:
@@ -53,10 +54,14 @@ class ClassifierValidation:
 @dataclass(frozen=True)
 class AutoencoderValidation:
     report: dict[str, Any]
-    threshold: float
+    calibrated: Calibration
     calibration: FloatArray
     normal: FloatArray | None = None
     anomaly: FloatArray | None = None
+
+    @property
+    def threshold(self) -> float:
+        return self.calibrated.threshold
 
 
 def run_device(
@@ -209,37 +214,52 @@ def _errors(paths: Sequence[Path], device: TFLiteModel, desc: str) -> Paired:
     return run_device(paths, device, lambda rgb: reconstruction_error(device, rgb), desc)
 
 
+def calibration_errors(paths: Sequence[Path], device: TFLiteModel) -> tuple[FloatArray, int]:
+    """The int8 model's error on every readable calibration image, and how many were skipped."""
+    mapped = map_images(
+        paths, lambda rgb: reconstruction_error(device, rgb), "scoring calibration images"
+    )
+    if not mapped.values:
+        raise ModelError("no readable calibration image to set the anomaly threshold on")
+    return np.asarray(mapped.values, dtype=np.float32), len(mapped.skipped)
+
+
 def validate_autoencoder(
     model: keras.Model,
     device: TFLiteModel,
     calibration: Sequence[Path],
     evaluation: LabeledFiles | None,
-    percentile: float = 99.0,
+    *,
+    rate: float = DEFAULT_RATE,
+    float_sample: FloatArray | None = None,
 ) -> AutoencoderValidation:
-    """The threshold at ``percentile`` of the calibration errors; detection figures on eval."""
-    if not 0.0 < percentile <= 100.0:
-        raise ValueError(f"percentile must be in (0, 100], got {percentile}")
-    calib = _errors(calibration, device, "scoring calibration images")
-    threshold = float(np.percentile(calib.device, percentile))
+    """The threshold by the order statistic of every calibration image's error (see
+    edge.inference.threshold) for the promised false-alarm ``rate``; detection figures on eval.
+    The float model's errors are taken on ``float_sample`` (float inputs) when given."""
+    errors, skipped = calibration_errors(calibration, device)
+    calibrated = calibrate(errors, rate)
+    stats = calibrated.as_dict()
     report: dict[str, Any] = {
         "metric": "mse",
-        "threshold": threshold,
-        "percentile": percentile,
+        "threshold": calibrated.threshold,
+        "percentile": 100.0 * (1.0 - rate),
+        "false_alarm_rate": rate,
         "calibration": {
-            "images": len(calib.kept),
-            "skipped": len(calib.skipped),
-            "quantized": distribution(calib.device),
-            "float": distribution(_float_errors(model, calib.x)),
+            **{key: value for key, value in stats.items() if key != "threshold"},
+            "skipped": skipped,
+            "quantized": distribution(errors),
         },
     }
+    if float_sample is not None and len(float_sample):
+        report["calibration"]["float"] = distribution(_float_errors(model, float_sample))
     if evaluation is None:
-        return AutoencoderValidation(report, threshold, calib.device)
+        return AutoencoderValidation(report, calibrated, errors)
     groups = _eval_groups(evaluation, device)
-    report["eval"] = detection_report(groups, threshold, model)
+    report["eval"] = detection_report(groups, calibrated.threshold, model)
     return AutoencoderValidation(
         report,
-        threshold,
-        calib.device,
+        calibrated,
+        errors,
         _device_errors(groups, "normal"),
         _device_errors(groups, "anomaly"),
     )

@@ -66,10 +66,11 @@ class CameraWorker(threading.Thread):
         self.on_reloaded: Callable[[], None] = lambda: None
         from edge.sources import ReconnectingSource, create_source
 
-        source = create_source(camera.source, camera=camera.name, **_source_options(camera))
+        source = create_source(camera.source, camera=camera.name, **source_options(camera))
         self.source = ReconnectingSource(source, stall_timeout=camera.stall_timeout)
-        self.seq = SeqCounter(config.outputs.files.directory() / camera.name / ".seq")
-        self.pipeline = Pipeline(config.device, build_stages(camera), self.seq.next)
+        self.state_dir = config.outputs.files.directory()
+        self.seq = SeqCounter(self.state_dir / camera.name / ".seq")
+        self.pipeline = Pipeline(config.device, build_stages(camera, self.state_dir), self.seq.next)
 
     @property
     def camera_name(self) -> str:
@@ -165,7 +166,7 @@ class CameraWorker(threading.Thread):
 
     def _reload(self) -> None:
         try:
-            stages = build_stages(self.camera)
+            stages = build_stages(self.camera, self.state_dir)
         except EdgeError as exc:
             logger.error("%s: reload failed, keeping the old models: %s", self.camera.name, exc)
             return
@@ -199,7 +200,7 @@ class DaemonControl:
         worker.commands.put(command)
 
 
-def _source_options(camera: CameraConfig) -> dict[str, float | None]:
+def source_options(camera: CameraConfig) -> dict[str, float | None]:
     """The camera's frame-rate cap (0: as fast as they come) for the sources that take it: the
     demo frames play at it and the Pi camera runs at it (``FrameDurationLimits``), so a 5 fps
     camera neither copies 30 frames a second nor caps its exposure at 33 ms."""
@@ -209,8 +210,9 @@ def _source_options(camera: CameraConfig) -> dict[str, float | None]:
     return {"fps": camera.fps or None} if scheme in ("demo", "picamera2", "auto") else {}
 
 
-def build_stages(camera: CameraConfig) -> Stages:
-    """The camera's stages: its color tracker and its models, resolved and loaded."""
+def build_stages(camera: CameraConfig, state_dir: Path | None = None) -> Stages:
+    """The camera's stages: its color tracker and its models, resolved and loaded; with the
+    threshold that ``edge calibrate`` kept in ``state_dir`` for the camera's autoencoder."""
     from edge.inference.colors import ColorTracker
 
     classifier: Classifier | None = None
@@ -225,5 +227,9 @@ def build_stages(camera: CameraConfig) -> Stages:
         from edge.inference.anomaly import AnomalyDetector
 
         detector = AnomalyDetector.from_bundle(anomaly_path, camera.num_threads)
+        if state_dir is not None:
+            from edge import calibration
+
+            calibration.apply(detector, state_dir, camera.name)
     tracker = ColorTracker(k=camera.colors.k, size=camera.colors.size)
     return Stages(camera, tracker, classifier, detector)

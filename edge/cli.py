@@ -207,6 +207,12 @@ def _add_system_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     bench.add_arguments(p)
     p.set_defaults(handler=bench.run)
 
+    from edge.commands import calibrate
+
+    p = sub.add_parser("calibrate", help="set a camera's anomaly threshold from normal frames")
+    calibrate.add_arguments(p)
+    p.set_defaults(handler=calibrate.run)
+
 
 # -- workstation commands (convert/, models/), registered as entry points ---------------
 

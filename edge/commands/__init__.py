@@ -2,6 +2,7 @@
 
 args.py     argparse value types shared by the subcommands
 bench.py    edge bench: per-stage latency, frames per second and memory on this device
+calibrate.py  edge calibrate: a camera's anomaly threshold from frames of its own scene
 doctor.py   edge doctor: can this machine run the daemon, and what fixes it
 service.py  edge service install: the systemd unit and the example config
 tail.py     edge tail: follow the results from the files or a broker

@@ -19,6 +19,7 @@ from edge.errors import EdgeError
 
 if TYPE_CHECKING:
     from edge.config import Config
+    from edge.inference.bundle import Bundle
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +173,18 @@ def check_models(config: Config) -> Iterator[Finding]:
                 yield Finding(
                     "ok", f"{camera.name} model", f"{bundle.name} ({bundle.kind}) verified"
                 )
+                yield from _check_calibration(config, camera.name, bundle)
+
+
+def _check_calibration(config: Config, camera: str, bundle: Bundle) -> Iterator[Finding]:
+    """The threshold ``edge calibrate`` kept for the camera's autoencoder, if any."""
+    from edge import calibration
+
+    verdict = bundle.kind == "autoencoder" and calibration.check(
+        config.outputs.files.directory(), camera, bundle
+    )
+    if verdict:
+        yield Finding(verdict[0], f"{camera} calibration", verdict[1])
 
 
 def _check_broker(url: str | None, timeout: float = 3.0) -> Iterator[Finding]:
