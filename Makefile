@@ -26,7 +26,7 @@ $(DEVICE_STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
 		{ echo "edge-vision needs Python 3.10 or newer"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --no-compile -e .
 	@touch $@
 
 $(STAMP): $(DEVICE_STAMP)

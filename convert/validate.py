@@ -55,7 +55,7 @@ class ClassifierValidation:
 class AutoencoderValidation:
     report: dict[str, Any]
     calibrated: Calibration
-    calibration: FloatArray
+    calibration: npt.NDArray[np.float64]  # the int8 model's errors, as the device computes them
     normal: FloatArray | None = None
     anomaly: FloatArray | None = None
 
@@ -194,7 +194,7 @@ def validate_classifier(
 # -- autoencoders ----------------------------------------------------------------------------
 
 
-def distribution(errors: FloatArray) -> dict[str, float]:
+def distribution(errors: npt.NDArray[np.floating[Any]]) -> dict[str, float]:
     p50, p90, p99 = np.percentile(errors, [50, 90, 99])
     return {
         "mean": float(errors.mean()),
@@ -214,14 +214,16 @@ def _errors(paths: Sequence[Path], device: TFLiteModel, desc: str) -> Paired:
     return run_device(paths, device, lambda rgb: reconstruction_error(device, rgb), desc)
 
 
-def calibration_errors(paths: Sequence[Path], device: TFLiteModel) -> tuple[FloatArray, int]:
+def calibration_errors(
+    paths: Sequence[Path], device: TFLiteModel
+) -> tuple[npt.NDArray[np.float64], int]:
     """The int8 model's error on every readable calibration image, and how many were skipped."""
     mapped = map_images(
         paths, lambda rgb: reconstruction_error(device, rgb), "scoring calibration images"
     )
     if not mapped.values:
         raise ModelError("no readable calibration image to set the anomaly threshold on")
-    return np.asarray(mapped.values, dtype=np.float32), len(mapped.skipped)
+    return np.asarray(mapped.values, dtype=np.float64), len(mapped.skipped)
 
 
 def validate_autoencoder(
