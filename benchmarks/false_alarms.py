@@ -80,10 +80,10 @@ def train_and_convert(root: Path, model_dir: Path, epochs: int, seed: int) -> Pa
 
 def errors_of(bundle: Path, paths: list[Path]) -> np.ndarray[Any, Any]:
     from edge.images import load_rgb
-    from edge.inference.anomaly import AnomalyDetector
+    from edge.inference.anomaly import AnomalyDetector, reconstruction_error
 
-    detector = AnomalyDetector.from_bundle(bundle)
-    return np.asarray([detector.score(load_rgb(path)).score for path in paths])
+    detector = AnomalyDetector.from_bundle(bundle)  # unrounded: the record rounds its score
+    return np.asarray([reconstruction_error(detector.model, load_rgb(path)) for path in paths])
 
 
 def resplits(
