@@ -1,11 +1,15 @@
 # edge-vision: `make run` starts the daemon on its embedded default, `make test` runs the tests.
-# Both set up everything they need first (virtual environments, packages).
+# Both set up everything they need first (virtual environments, packages). One .venv: `make run`
+# installs only the device's dependencies into it (the daemon starts within a minute on a fresh
+# machine); `make test`, `make check`, `make bench` ... add the workstation and development
+# extras (TensorFlow, scikit-learn, pytest, mypy, ...) to the same .venv.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 TFLITE_VENV := .venv-tflite
 STAMP := $(VENV)/.installed-stamp
+DEVICE_STAMP := $(VENV)/.device-stamp
 
 .PHONY: help setup run test check lint typecheck bench demo clean tflite-env mosquitto \
 	chromium arm64-rootfs check-wheels soak rabbitmq homeassistant fleet-bench
@@ -19,10 +23,14 @@ help:
 	@echo "make soak    power cuts, a 100,000-frame run and heavy fuzzing (about 7 minutes)"
 	@echo "make demo    rebuild the shipped demo bundles and frames (needs TensorFlow)"
 
-$(STAMP): pyproject.toml
+$(DEVICE_STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
 		{ echo "edge-vision needs Python 3.10 or newer"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --no-compile -e .
+	@touch $@
+
+$(STAMP): $(DEVICE_STAMP)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
@@ -72,7 +80,7 @@ chromium:
 		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
 
 # The daemon logs the live page's address (http://127.0.0.1:8780/) as it starts.
-run: $(STAMP)
+run: $(DEVICE_STAMP)
 	@echo "edge-vision: the live page will be on http://127.0.0.1:8780/ (Ctrl-C stops)"
 	$(BIN)/edge run
 
@@ -102,7 +110,9 @@ check: lint typecheck test
 bench: $(STAMP)
 	@status=0; $(BIN)/python benchmarks/colors.py || status=1; \
 	$(BIN)/python benchmarks/pipeline.py || status=1; \
-	$(BIN)/python benchmarks/web.py || status=1; exit $$status
+	$(BIN)/python benchmarks/web.py || status=1; \
+	$(BIN)/python benchmarks/memory.py || status=1; \
+	$(BIN)/python benchmarks/false_alarms.py --markdown || status=1; exit $$status
 
 # How many daemons one Mosquitto carries (benchmarks/README.md, "Fleet"): a few minutes.
 fleet-bench: $(STAMP) mosquitto

@@ -11,7 +11,6 @@ import dataclasses
 import logging
 from pathlib import Path
 
-from edge.errors import UsageError
 from edge.inference.preprocess import COLOR_ORDERS, NORMALIZATIONS, RESIZE_MODES
 from edge.quiet import load_tensorflow
 
@@ -29,8 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--kind", required=True, choices=KINDS, help="what the model is")
     parser.add_argument(
-        "--calib", required=True, type=Path, metavar="DIR", help="calibration images (any layout)"
-    )
+        "--calib", required=True, type=Path, metavar="DIR|LIST",
+        help="calibration images: a folder (any layout) or a file naming one image per line "
+        "(an autoencoder's MODEL.heldout.txt: images it did not train on)",
+    )  # fmt: skip
     parser.add_argument(
         "-o", "--output", required=True, type=Path, metavar="OUT.tflite",
         help="the bundle to write; OUT.json and OUT.report.png go beside it",
@@ -64,13 +65,19 @@ def _add_conversion_arguments(group: argparse._ArgumentGroup) -> None:
         help="int8 (default) or uint8 full-integer; float16 or dynamic range for comparison",
     )  # fmt: skip
     group.add_argument(
-        "--percentile", type=float, default=99.0,
-        help="autoencoder threshold: this percentile of the calibration errors (default 99)",
+        "--false-alarm-rate", type=float, metavar="A",
+        help="autoencoder threshold: promise at most this false-alarm rate on fresh normal "
+        "images (default 0.01): the ceil((N+1)(1-A))-th smallest of the N calibration errors",
+    )  # fmt: skip
+    group.add_argument(
+        "--percentile", type=float, metavar="P",
+        help="the older spelling of --false-alarm-rate (1 - P/100)",
     )  # fmt: skip
     group.add_argument("--name", help="the model's name in results (default: OUT's stem)")
     group.add_argument(
         "--calib-limit", type=int, default=300, metavar="N",
-        help="calibrate on at most N images, spread over the folder (default 300)",
+        help="quantize with at most N of the calibration images, spread over them (default "
+        "300); an autoencoder's threshold is set on every one of them",
     )  # fmt: skip
 
 
@@ -80,10 +87,10 @@ def run(args: argparse.Namespace) -> int:
     from convert.pipeline import ConvertOptions, convert_model
     from convert.report import summary_lines
 
-    if not 0.0 < args.percentile <= 100.0:
-        raise UsageError(f"--percentile must be in (0, 100], got {args.percentile}")
     names = [field.name for field in dataclasses.fields(ConvertOptions)]
-    converted = convert_model(ConvertOptions(**{name: getattr(args, name) for name in names}))
+    options = ConvertOptions(**{name: getattr(args, name) for name in names})
+    options.promised_rate()  # a wrong rate fails before the model is read
+    converted = convert_model(options)
     for line in summary_lines(converted.meta):
         print(line)
     print(f"wrote {converted.path}, {converted.sidecar.name} and {converted.report_image.name}")

@@ -3,6 +3,11 @@
 The bundle's preprocessing is the model's input size and channels plus, in order of
 precedence, the command-line options, ``MODEL.preprocess.json`` beside the model, and the
 defaults (rgb, crop, zero_one). Labels come from ``--labels`` or ``MODEL.labels.txt``.
+
+The calibration images (a folder, or a list file such as ``MODEL.heldout.txt`` that
+``edge train autoencoder`` writes) are all scored for an autoencoder's threshold; at most
+``calib_limit`` of them, spread over the set, are the quantizer's representative data. Whether
+they were used in training is known from ``MODEL.trained.sha256`` when it is beside the model.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import logging
 import platform
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,6 +48,7 @@ from edge.inference.bundle import Kind, load_bundle, write_bundle
 from edge.inference.classify import SIGMOID_LABELS, Classifier
 from edge.inference.model import TFLiteModel
 from edge.inference.preprocess import Preprocess
+from edge.inference.threshold import DEFAULT_RATE, check_rate, minimum_images
 from models import artifacts
 from models.datasets import Dataset, LabeledFiles, list_labeled, list_unlabeled, map_images
 
@@ -65,9 +72,24 @@ class ConvertOptions:
     color_order: str | None = None
     resize: str | None = None
     quantization: Quantization = "int8"
-    percentile: float = 99.0
+    false_alarm_rate: float | None = None  # the promise; default DEFAULT_RATE (1%)
+    percentile: float | None = None  # the older spelling: a rate of 1 - percentile / 100
     name: str | None = None
     calib_limit: int = 300
+
+    def promised_rate(self) -> float:
+        """The false-alarm rate the autoencoder's threshold promises on fresh normal images."""
+        if self.false_alarm_rate is not None and self.percentile is not None:
+            raise UsageError("give --false-alarm-rate or --percentile, not both")
+        if self.percentile is not None:
+            if not 0.0 < self.percentile < 100.0:
+                raise UsageError(f"--percentile must be in (0, 100), got {self.percentile}")
+            return 1.0 - self.percentile / 100.0
+        try:
+            rate = self.false_alarm_rate
+            return check_rate(DEFAULT_RATE if rate is None else rate)
+        except ValueError as exc:
+            raise UsageError(f"--false-alarm-rate: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -124,11 +146,18 @@ def resolve_labels(options: ConvertOptions, info: ModelInfo) -> tuple[str, ...]:
     return labels
 
 
-def calibration_set(folder: Path, preprocess: Preprocess, limit: int) -> Dataset:
-    """Up to ``limit`` images of ``folder``, evenly spread over its sorted files."""
+def calibration_paths(calib: Path) -> list[Path]:
+    """The calibration images: every image below a folder, or those a list file names."""
+    if calib.is_file():
+        return artifacts.read_image_list(calib)
+    return list_unlabeled(calib)
+
+
+def calibration_set(paths: Sequence[Path], preprocess: Preprocess, limit: int) -> Dataset:
+    """Up to ``limit`` of the images, evenly spread over them: the quantizer's data."""
     if limit < 1:
         raise UsageError(f"the calibration limit must be at least 1, got {limit}")
-    paths = list_unlabeled(folder)
+    paths = list(paths)
     if len(paths) > limit:
         picks = np.unique(np.linspace(0, len(paths) - 1, limit).round().astype(int))
         paths = [paths[i] for i in picks]
@@ -136,6 +165,47 @@ def calibration_set(folder: Path, preprocess: Preprocess, limit: int) -> Dataset
     kept = tuple(paths[i] for i in mapped.kept)
     x = np.stack(mapped.values).astype(np.float32)
     return Dataset(x, None, (), kept, tuple(mapped.skipped))
+
+
+def used_in_training(model: Path, images: Sequence[Path]) -> int | None:
+    """How many of ``images`` the model was trained on, or None when that cannot be known."""
+    hashes = artifacts.trained_path(model)
+    if not hashes.is_file():
+        return None
+    trained = artifacts.read_hashes(hashes)
+    found = 0
+    for image in images:
+        try:
+            found += artifacts.file_sha256(image) in trained
+        except OSError:
+            continue  # unreadable: named and skipped when it is scored
+    return found
+
+
+def _say_where_the_threshold_comes_from(
+    model: Path, images: int, in_training: int | None, rate: float
+) -> None:
+    if in_training is None:
+        logger.warning(
+            "cannot tell whether the %d calibration images were used in training (no %s): "
+            "the promised false-alarm rate holds only for images the model did not train on",
+            images, artifacts.trained_path(model).name,
+        )  # fmt: skip
+    elif in_training:
+        logger.warning(
+            "%d of the %d calibration images were used in training: expect more false alarms "
+            "than promised; calibrate on %s", in_training, images,
+            artifacts.heldout_path(model).name,
+        )  # fmt: skip
+    else:
+        logger.info("none of the %d calibration images was used in training", images)
+    needed = minimum_images(rate)
+    if images < needed:
+        logger.warning(
+            "only %d calibration images: a false-alarm rate of %g needs at least %d; the "
+            "threshold is the largest error, which promises only 1/(N+1) = %.3g",
+            images, rate, needed, 1.0 / (images + 1),
+        )  # fmt: skip
 
 
 def _with_activation(info: ModelInfo, model: keras.Model, x: np.ndarray[Any, Any]) -> ModelInfo:
@@ -194,7 +264,9 @@ class _Job:
     model: keras.Model
     info: ModelInfo
     labels: tuple[str, ...]
-    calibration: Dataset
+    calibration: Dataset  # the quantizer's share of the calibration images
+    calib_paths: tuple[Path, ...]  # all of them, scored for an autoencoder's threshold
+    in_training: int | None  # how many of them the model trained on, when known
     evaluation: LabeledFiles | None
 
 
@@ -215,10 +287,19 @@ def _meta(
         "output": device.output.as_dict(),
     }
     if isinstance(check, AutoencoderValidation):
+        stats = check.calibrated.as_dict()
         meta["anomaly"] = {
             "threshold": check.threshold,
-            "percentile": options.percentile,
+            "percentile": 100.0 * (1.0 - check.calibrated.false_alarm_rate),
             "metric": "mse",
+            "false_alarm_rate": check.calibrated.false_alarm_rate,
+            "calibration": {
+                "images": stats["images"],
+                "rank": stats["rank"],
+                "in_training": job.in_training,
+                "expected_false_alarm_rate": stats["expected_false_alarm_rate"],
+                "interval_90": stats["interval_90"],
+            },
         }
     meta["quantization"] = options.quantization
     meta["validation"] = {**sizes, **check.report}
@@ -241,7 +322,12 @@ def _validate(job: _Job, device: TFLiteModel) -> ClassifierValidation | Autoenco
             evaluation=job.evaluation,
         )
     return validate_autoencoder(
-        job.model, device, calibration, job.evaluation, job.options.percentile
+        job.model,
+        device,
+        job.calib_paths,
+        job.evaluation,
+        rate=job.options.promised_rate(),
+        float_sample=job.calibration.x,
     )
 
 
@@ -252,12 +338,19 @@ def _prepare(options: ConvertOptions) -> tuple[_Job, Preprocess]:
     check_kind(info, options.kind, options.model.name)
     preprocess = resolve_preprocess(options, info)
     evaluation = list_labeled(options.eval) if options.eval else None
-    calibration = calibration_set(options.calib, preprocess, options.calib_limit)
+    paths = calibration_paths(options.calib)
+    calibration = calibration_set(paths, preprocess, options.calib_limit)
     info = _with_activation(info, model, calibration.x)
     labels = resolve_labels(options, info)
     if evaluation is not None:
         check_evaluation(evaluation, info.kind, labels)
-    return _Job(options, model, info, labels, calibration, evaluation), preprocess
+    in_training = None
+    if info.kind == "autoencoder":
+        rate = options.promised_rate()
+        in_training = used_in_training(options.model, paths)
+        _say_where_the_threshold_comes_from(options.model, len(paths), in_training, rate)
+    job = _Job(options, model, info, labels, calibration, tuple(paths), in_training, evaluation)
+    return job, preprocess
 
 
 def load_back(path: Path, kind: Kind, sample: Path) -> str:

@@ -97,8 +97,8 @@ def autoencoder_figures(report: dict[str, Any]) -> list[tuple[str, str]]:
     calib = report["calibration"]
     rows = [
         ("size", _size_line(report)),
-        ("threshold", f"{report['threshold']:.5f} ({report['percentile']:g}th percentile of "
-                      f"{calib['images']} calibration errors)"),
+        ("threshold", _threshold_line(report)),
+        ("promise", _promise_line(report)),
         ("mean error", f"{calib['quantized']['mean']:.5f} int8, {calib['float']['mean']:.5f} "
                        "float (calibration)"),
     ]  # fmt: skip
@@ -113,6 +113,25 @@ def autoencoder_figures(report: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("ROC AUC", f"{scores['roc_auc']:.3f} int8, {scores['float_roc_auc']:.3f} "
                                 "float"))  # fmt: skip
     return rows
+
+
+def _threshold_line(report: dict[str, Any]) -> str:
+    calib = report["calibration"]
+    if "rank" not in calib:  # a bundle made before the order statistic
+        return (f"{report['threshold']:.5f} ({report['percentile']:g}th percentile of "
+                f"{calib['images']} calibration errors)")  # fmt: skip
+    return (f"{report['threshold']:.5f}: error {calib['rank']} of {calib['images']} "
+            "calibration images in order")  # fmt: skip
+
+
+def _promise_line(report: dict[str, Any]) -> str:
+    calib = report["calibration"]
+    if "interval_90" not in calib:
+        return "no false-alarm figures (converted before they were kept)"
+    low, high = calib["interval_90"]
+    return (f"{_pct(report['false_alarm_rate'])} false alarms on fresh normal images: expected "
+            f"{_pct2(calib['expected_false_alarm_rate'])}, 90% interval {_pct2(low)} to "
+            f"{_pct2(high)}")  # fmt: skip
 
 
 def _text_panel(ax: Axes, title: str, rows: Sequence[tuple[str, str]]) -> None:
@@ -258,13 +277,30 @@ def write_report_image(path: Path, meta: dict[str, Any]) -> Path:
     return path
 
 
+def _pct2(value: float) -> str:
+    return f"{100 * value:.2f}%"
+
+
 def summary_lines(meta: dict[str, Any]) -> list[str]:
     """A few lines saying what was converted and how the quantized model compares."""
     report = meta["validation"]
     head = (f"{meta['name']}: {meta['kind']}, {meta['quantization']}, input "
             f"{meta['input']['shape']} {meta['input']['dtype']}")  # fmt: skip
     figures = classifier_figures if meta["kind"] == "classifier" else autoencoder_figures
-    return [head, *(f"  {name}: {value}" for name, value in figures(report))]
+    lines = [head, *(f"  {name}: {value}" for name, value in figures(report))]
+    if meta["kind"] == "autoencoder" and "calibration" in meta["anomaly"]:
+        lines.append(f"  training: {_training_line(meta['anomaly']['calibration'])}")
+    return lines
+
+
+def _training_line(calibration: dict[str, Any]) -> str:
+    """Whether the promise holds: only for calibration images the model did not train on."""
+    used, images = calibration.get("in_training"), calibration["images"]
+    if used is None:
+        return "unknown whether the calibration images were used in training (no hashes)"
+    if used:
+        return f"{used} of {images} calibration images were used in training: more false alarms"
+    return f"none of the {images} calibration images was used in training"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

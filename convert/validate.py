@@ -21,6 +21,7 @@ from edge.errors import ModelError
 from edge.inference.anomaly import reconstruction_error
 from edge.inference.classify import to_probabilities
 from edge.inference.model import TFLiteModel
+from edge.inference.threshold import DEFAULT_RATE, Calibration, calibrate
 from models.datasets import LabeledFiles, map_images
 
 if TYPE_CHECKING:
@@ -54,10 +55,14 @@ class ClassifierValidation:
 @dataclass(frozen=True)
 class AutoencoderValidation:
     report: dict[str, Any]
-    threshold: float
-    calibration: FloatArray
+    calibrated: Calibration
+    calibration: npt.NDArray[np.float64]  # the int8 model's errors, as the device computes them
     normal: FloatArray | None = None
     anomaly: FloatArray | None = None
+
+    @property
+    def threshold(self) -> float:
+        return self.calibrated.threshold
 
 
 def run_device(
@@ -192,7 +197,7 @@ def validate_classifier(
 # -- autoencoders ----------------------------------------------------------------------------
 
 
-def distribution(errors: FloatArray) -> dict[str, float]:
+def distribution(errors: npt.NDArray[np.floating[Any]]) -> dict[str, float]:
     p50, p90, p99 = np.percentile(errors, [50, 90, 99])
     return {
         "mean": float(errors.mean()),
@@ -212,40 +217,57 @@ def _errors(paths: Sequence[Path], device: TFLiteModel, desc: str) -> Paired:
     return run_device(paths, device, lambda rgb: reconstruction_error(device, rgb), desc)
 
 
+def calibration_errors(
+    paths: Sequence[Path], device: TFLiteModel
+) -> tuple[npt.NDArray[np.float64], int]:
+    """The int8 model's error on every readable calibration image, and how many were skipped."""
+    mapped = map_images(
+        paths, lambda rgb: reconstruction_error(device, rgb), "scoring calibration images"
+    )
+    if not mapped.values:
+        raise ModelError("no readable calibration image to set the anomaly threshold on")
+    return np.asarray(mapped.values, dtype=np.float64), len(mapped.skipped)
+
+
 def validate_autoencoder(
     model: keras.Model,
     device: TFLiteModel,
     calibration: Sequence[Path],
     evaluation: LabeledFiles | None,
-    percentile: float = 99.0,
+    *,
+    rate: float = DEFAULT_RATE,
+    float_sample: FloatArray | None = None,
 ) -> AutoencoderValidation:
-    """The threshold at ``percentile`` of the calibration errors; detection figures on eval."""
-    if not 0.0 < percentile <= 100.0:
-        raise ValueError(f"percentile must be in (0, 100], got {percentile}")
-    calib = _errors(calibration, device, "scoring calibration images")
-    threshold = float(np.percentile(calib.device, percentile))
+    """The threshold by the order statistic of every calibration image's error (see
+    edge.inference.threshold) for the promised false-alarm ``rate``; detection figures on eval.
+    The float model's errors are taken on ``float_sample`` (float inputs) when given."""
+    errors, skipped = calibration_errors(calibration, device)
+    calibrated = calibrate(errors, rate)
+    stats = calibrated.as_dict()
     report: dict[str, Any] = {
         "metric": "mse",
-        "threshold": threshold,
-        "percentile": percentile,
+        "threshold": calibrated.threshold,
+        "percentile": 100.0 * (1.0 - rate),
+        "false_alarm_rate": rate,
         "calibration": {
-            "images": len(calib.kept),
-            "skipped": len(calib.skipped),
-            "quantized": distribution(calib.device),
-            "float": distribution(_float_errors(model, calib.x)),
+            **{key: value for key, value in stats.items() if key != "threshold"},
+            "skipped": skipped,
+            "quantized": distribution(errors),
         },
     }
+    if float_sample is not None and len(float_sample):
+        report["calibration"]["float"] = distribution(_float_errors(model, float_sample))
     groups = _eval_groups(evaluation, device) if evaluation is not None else {}
     if evaluation is not None:
-        report["eval"] = detection_report(groups, threshold, model)
+        report["eval"] = detection_report(groups, calibrated.threshold, model)
     normal, anomaly = _device_errors(groups, "normal"), _device_errors(groups, "anomaly")
     report["histogram"] = histogram(
-        threshold, calibration=calib.device, normal=normal, anomaly=anomaly
+        calibrated.threshold, calibration=errors, normal=normal, anomaly=anomaly
     )
-    return AutoencoderValidation(report, threshold, calib.device, normal, anomaly)
+    return AutoencoderValidation(report, calibrated, errors, normal, anomaly)
 
 
-def histogram(threshold: float, **groups: FloatArray | None) -> dict[str, Any]:
+def histogram(threshold: float, **groups: npt.NDArray[np.floating[Any]] | None) -> dict[str, Any]:
     """The int8 model's errors per group as counts over shared bins, for the report image."""
     present = {name: errors for name, errors in groups.items() if errors is not None}
     top = max([threshold, *(float(errors.max()) for errors in present.values())])

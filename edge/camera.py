@@ -68,9 +68,10 @@ class CameraWorker(threading.Thread):
 
         source = create_source(camera.source, camera=camera.name, **source_options(camera))
         self.source = ReconnectingSource(source, stall_timeout=camera.stall_timeout)
+        self.state_dir = config.outputs.files.directory()
         self.seq = _seq_counter(config, camera.name)
         self.models = model_files(camera)
-        self.pipeline = Pipeline(config.device, build_stages(camera), self.seq.next)
+        self.pipeline = Pipeline(config.device, build_stages(camera, self.state_dir), self.seq.next)
 
     @property
     def camera_name(self) -> str:
@@ -177,7 +178,7 @@ class CameraWorker(threading.Thread):
     def _reload(self) -> None:
         self.models = model_files(self.camera)
         try:
-            stages = build_stages(self.camera)
+            stages = build_stages(self.camera, self.state_dir)
         except EdgeError as exc:
             logger.error("%s: reload failed, keeping the old models: %s", self.camera.name, exc)
             return
@@ -248,8 +249,9 @@ def model_files(camera: CameraConfig) -> tuple[tuple[str, int, int], ...]:
     return tuple(found)
 
 
-def build_stages(camera: CameraConfig) -> Stages:
-    """The camera's stages: its color tracker and its models, resolved and loaded."""
+def build_stages(camera: CameraConfig, state_dir: Path | None = None) -> Stages:
+    """The camera's stages: its color tracker and its models, resolved and loaded; with the
+    threshold that ``edge calibrate`` kept in ``state_dir`` for the camera's autoencoder."""
     from edge.inference.colors import ColorTracker
 
     classifier: Classifier | None = None
@@ -264,5 +266,9 @@ def build_stages(camera: CameraConfig) -> Stages:
         from edge.inference.anomaly import AnomalyDetector
 
         detector = AnomalyDetector.from_bundle(anomaly_path, camera.num_threads)
+        if state_dir is not None:
+            from edge import calibration
+
+            calibration.apply(detector, state_dir, camera.name)
     tracker = ColorTracker(k=camera.colors.k, size=camera.colors.size)
     return Stages(camera, tracker, classifier, detector)

@@ -8,7 +8,6 @@ traceback, for a user's mistake.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -18,8 +17,9 @@ from types import ModuleType
 from typing import NoReturn
 
 from edge import __version__
-from edge.commands.args import check_mqtt_url, name, positive_int
-from edge.errors import EX_FAILURE, EX_USAGE, EdgeError, ImageError, UsageError
+from edge.commands import images
+from edge.commands.args import check_mqtt_url, name
+from edge.errors import EX_USAGE, EdgeError, UsageError
 from edge.quiet import quiet_libraries
 
 logger = logging.getLogger("edge")
@@ -40,52 +40,6 @@ def _out(line: str) -> None:
 
 def _err(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
-
-
-# -- edge classify -----------------------------------------------------------------------
-
-
-def cmd_classify(args: argparse.Namespace) -> int:
-    from edge.images import load_rgb
-    from edge.inference.classify import Classifier
-
-    classifier = Classifier.from_bundle(args.model, num_threads=args.threads)
-    failures = 0
-    for path in args.images:
-        try:
-            result = classifier.classify(load_rgb(path), top_k=args.top_k)
-        except ImageError as exc:
-            _err(f"edge classify: {exc}")
-            failures += 1
-            continue
-        top = [label.as_dict() for label in result.top]
-        if args.json:
-            _out(json.dumps({"path": str(path), "top": top}))
-        else:
-            _out(f"{path}: " + ", ".join(f"{t['label']} ({t['score']:.3f})" for t in top))
-    return EX_FAILURE if failures else 0
-
-
-# -- edge colors -------------------------------------------------------------------------
-
-
-def cmd_colors(args: argparse.Namespace) -> int:
-    from edge.images import load_rgb
-    from edge.inference.colors import dominant_colors
-
-    failures = 0
-    for path in args.images:
-        try:
-            colors = dominant_colors(load_rgb(path), k=args.k)
-        except ImageError as exc:
-            _err(f"edge colors: {exc}")
-            failures += 1
-            continue
-        if args.json:
-            _out(json.dumps({"path": str(path), "colors": [c.as_dict() for c in colors]}))
-        else:
-            _out(f"{path}: " + "  ".join(f"{c.hex} {c.fraction:.0%}" for c in colors))
-    return EX_FAILURE if failures else 0
 
 
 # -- edge config -------------------------------------------------------------------------
@@ -213,6 +167,12 @@ def _add_system_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     bench.add_arguments(p)
     p.set_defaults(handler=bench.run)
 
+    from edge.commands import calibrate
+
+    p = sub.add_parser("calibrate", help="set a camera's anomaly threshold from normal frames")
+    calibrate.add_arguments(p)
+    p.set_defaults(handler=calibrate.run)
+
 
 # -- workstation commands (convert/, models/), registered as entry points ---------------
 
@@ -285,24 +245,6 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=cmd_run)
 
 
-def _add_image_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("classify", help="classify images with a bundle")
-    p.add_argument("--model", required=True, type=Path, help="classifier bundle (.tflite)")
-    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
-    p.add_argument("--top-k", type=positive_int, default=5, help="labels per image (default 5)")
-    p.add_argument(
-        "--threads", type=positive_int, default=1, help="interpreter threads (default 1)"
-    )
-    p.add_argument("--json", action="store_true", help="one JSON object per image")
-    p.set_defaults(handler=cmd_classify)
-
-    p = sub.add_parser("colors", help="dominant colors of images")
-    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
-    p.add_argument("--k", type=positive_int, default=5, help="number of colors (default 5)")
-    p.add_argument("--json", action="store_true", help="one JSON object per image")
-    p.set_defaults(handler=cmd_colors)
-
-
 def _add_config_and_tail(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("config", help="check or print a configuration")
     config_sub = p.add_subparsers(dest="config_command", required=True, metavar="COMMAND")
@@ -352,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_run(sub)
-    _add_image_commands(sub)
+    images.add_parsers(sub)
     _add_config_and_tail(sub)
     _add_system_commands(sub)
     for entry in _workstation_commands():

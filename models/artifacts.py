@@ -2,10 +2,15 @@
 
 ``MODEL.keras`` is accompanied by ``MODEL.preprocess.json`` (the :class:`Preprocess` it was
 trained with) and, for classifiers, ``MODEL.labels.txt`` (one label per line, in output order).
+An autoencoder also gets ``MODEL.heldout.txt``, the images it did not train on (one path per
+line: ``edge convert --calib MODEL.heldout.txt`` sets the threshold on them), and
+``MODEL.trained.sha256``, the images it trained on in ``sha256sum`` format, by which
+``edge convert`` tells whether its calibration images were used in training.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Sequence
@@ -30,6 +35,54 @@ def preprocess_path(model_path: str | Path) -> Path:
 def labels_path(model_path: str | Path) -> Path:
     stem = _stem(model_path)
     return stem.with_name(stem.name + ".labels.txt")
+
+
+def heldout_path(model_path: str | Path) -> Path:
+    stem = _stem(model_path)
+    return stem.with_name(stem.name + ".heldout.txt")
+
+
+def trained_path(model_path: str | Path) -> Path:
+    stem = _stem(model_path)
+    return stem.with_name(stem.name + ".trained.sha256")
+
+
+def write_image_list(path: Path, images: Sequence[Path]) -> Path:
+    """One absolute path per line."""
+    path.write_text("".join(f"{image.resolve()}\n" for image in images), encoding="utf-8")
+    return path
+
+
+def read_image_list(path: str | Path) -> list[Path]:
+    """The images a list file names, one per line; relative ones are below the file's folder."""
+    list_file = Path(path)
+    try:
+        lines = list_file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{list_file}: cannot read the image list ({exc})") from exc
+    images = [list_file.parent / line.strip() for line in lines if line.strip()]
+    if not images:
+        raise UsageError(f"{list_file}: names no images; give one image path per line")
+    return images
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_hashes(path: Path, images: Sequence[Path]) -> Path:
+    """``sha256sum`` format: the hash, two spaces, the absolute path."""
+    lines = (f"{file_sha256(image)}  {image.resolve()}\n" for image in images)
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def read_hashes(path: Path) -> frozenset[str]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{path}: cannot read the training images' hashes ({exc})") from exc
+    return frozenset(line.split()[0] for line in lines if line.strip())
 
 
 def write_preprocess(model_path: str | Path, preprocess: Preprocess) -> Path:

@@ -164,6 +164,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"trained {article} {args.kind} on {result.train_count} images "
           f"({result.val_count} for validation): {metrics}")  # fmt: skip
     print(f"wrote {result.model_path} with its preprocessing{labels}")
-    print(f"next: edge convert {result.model_path} --kind {args.kind} --calib {args.data_dir} "
+    calib = args.data_dir
+    if args.kind == "autoencoder":
+        from models.artifacts import heldout_path
+
+        calib = heldout_path(result.model_path)
+        print(f"{calib} lists the {result.val_count} images held out for the threshold")
+    print(f"next: edge convert {result.model_path} --kind {args.kind} --calib {calib} "
           f"-o {result.model_path.with_suffix('.tflite')}")  # fmt: skip
     return 0

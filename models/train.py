@@ -3,7 +3,10 @@
 Images go through :class:`edge.inference.preprocess.Preprocess` (the device's preprocessing), then a
 seeded augmentation (small shifts, rotations, zoom and brightness changes) while training.
 The model is saved as ``MODEL.keras`` with ``MODEL.preprocess.json`` (and ``MODEL.labels.txt``
-for classifiers) beside it, which ``edge convert`` picks up by default.
+for classifiers) beside it, which ``edge convert`` picks up by default. An autoencoder's
+validation split is never trained on (Keras only reports its loss: no early stopping, no
+choice of epoch): it is the held-out split for the anomaly threshold, listed in
+``MODEL.heldout.txt``; the training images' hashes go to ``MODEL.trained.sha256``.
 """
 
 from __future__ import annotations
@@ -133,7 +136,8 @@ def _fit(
     preprocess: Preprocess,
     *,
     reconstruct: bool = False,
-) -> tuple[dict[str, list[float]], int, int]:
+) -> tuple[dict[str, list[float]], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The history, and the indices trained on and held out for validation."""
     train, val = split_indices(len(data), options.val_split, options.seed)
     augmenter = make_augmenter(options, preprocess) if options.augment else None
     fit_data = _pipeline(data.x[train], y[train], options, augmenter, reconstruct)
@@ -146,7 +150,7 @@ def _fit(
         verbose=_verbosity(options.verbose),
     )
     metrics = {name: [float(v) for v in values] for name, values in history.history.items()}
-    return metrics, len(train), len(val)
+    return metrics, train, val
 
 
 def _seed(seed: int) -> None:
@@ -194,9 +198,9 @@ def train_classifier(
         loss="binary_crossentropy" if sigmoid else "sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    history, n_train, n_val = _fit(model, data, y, options, preprocess)
+    history, train, val = _fit(model, data, y, options, preprocess)
     _save(model, out, preprocess, data.labels)
-    return TrainResult(out, preprocess, data.labels, n_train, n_val, history)
+    return TrainResult(out, preprocess, data.labels, len(train), len(val), history)
 
 
 def train_autoencoder(
@@ -221,9 +225,21 @@ def train_autoencoder(
     model = _build(build_autoencoder, data.x.shape[1:], **model_args)
     model.compile(optimizer=_optimizer(options), loss="mse")
     dummy = np.zeros(len(data), dtype=np.float32)
-    history, n_train, n_val = _fit(model, data, dummy, options, preprocess, reconstruct=True)
+    history, train, val = _fit(model, data, dummy, options, preprocess, reconstruct=True)
     _save(model, out, preprocess, ())
-    return TrainResult(out, preprocess, (), n_train, n_val, history)
+    _save_split(out, data, train, val)
+    return TrainResult(out, preprocess, (), len(train), len(val), history)
+
+
+def _save_split(
+    out: Path, data: Dataset, train: npt.NDArray[np.int64], val: npt.NDArray[np.int64]
+) -> None:
+    """The held-out images (for the threshold) and the hashes of those trained on."""
+    heldout = artifacts.write_image_list(
+        artifacts.heldout_path(out), [data.paths[i] for i in sorted(val)]
+    )
+    artifacts.write_hashes(artifacts.trained_path(out), [data.paths[i] for i in sorted(train)])
+    logger.info("%d held-out images for the anomaly threshold listed in %s", len(val), heldout)
 
 
 def _build(builder: Callable[..., keras.Model], *args: Any, **kwargs: Any) -> keras.Model:

@@ -12,10 +12,14 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from edge.errors import EdgeError
+
+if TYPE_CHECKING:
+    from edge.config import Config
+    from edge.inference.bundle import Bundle
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +154,34 @@ def check_config(path: Path | None) -> Iterator[Finding]:
                       "models, result directory and MQTT settings usable")  # fmt: skip
     for url in config.outputs.mqtt.urls:
         yield from _check_broker(url)
+    yield from check_calibrations(config)
+
+
+def check_calibrations(config: Config) -> Iterator[Finding]:
+    """The threshold ``edge calibrate`` kept for each camera's autoencoder, if any."""
+    from edge import demo
+    from edge.camera import resolve_model
+    from edge.inference.bundle import load_bundle
+
+    for camera in config.cameras:
+        path = resolve_model(camera.anomaly, demo.autoencoder_path)
+        try:
+            bundle = load_bundle(path) if path is not None else None
+        except EdgeError:
+            continue  # the config check above names it
+        if bundle is not None:
+            yield from _check_calibration(config, camera.name, bundle)
+
+
+def _check_calibration(config: Config, camera: str, bundle: Bundle) -> Iterator[Finding]:
+    """The threshold ``edge calibrate`` kept for the camera's autoencoder, if any."""
+    from edge import calibration
+
+    verdict = bundle.kind == "autoencoder" and calibration.check(
+        config.outputs.files.directory(), camera, bundle
+    )
+    if verdict:
+        yield Finding(verdict[0], f"{camera} calibration", verdict[1])
 
 
 def _check_broker(url: str | None, timeout: float = 3.0) -> Iterator[Finding]:

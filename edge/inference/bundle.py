@@ -12,7 +12,11 @@ The sidecar says everything the device needs and nothing it must guess::
                      "resize": "crop", "normalize": "zero_one"},
       "input":  {"shape": [1, 32, 32, 1], "dtype": "int8", "scale": 0.0039, "zero_point": -128},
       "output": {"shape": [1, 10], "dtype": "int8", "scale": 0.0039, "zero_point": -128},
-      "anomaly": {"threshold": 0.031, "percentile": 99.0, "metric": "mse"},   # autoencoders
+      "anomaly": {"threshold": 0.031, "percentile": 99.0, "metric": "mse",    # autoencoders
+                  "false_alarm_rate": 0.01,            # promised on fresh normal images
+                  "calibration": {"images": 359, "rank": 357, "in_training": 0,
+                                  "expected_false_alarm_rate": 0.0083,
+                                  "interval_90": [0.0023, 0.0174]}},
       "tflite_sha256": "...",
       "tflite_bytes": 12345,
       "quantization": "int8",
@@ -24,6 +28,9 @@ The sidecar says everything the device needs and nothing it must guess::
 :func:`load_bundle` checks the hash before any interpreter sees the model;
 ``TFLiteModel.from_bundle`` (edge.inference.model) checks the interpreter's tensor details against
 the sidecar.
+
+The device reads ``anomaly.threshold``; the other ``anomaly`` keys say what it promises (the
+rest of a format-1 sidecar may lack them: bundles converted before they were added).
 """
 
 from __future__ import annotations
@@ -108,6 +115,8 @@ class AnomalySpec:
     threshold: float
     percentile: float = 99.0
     metric: str = "mse"
+    false_alarm_rate: float | None = None  # promised; None in bundles made before it was kept
+    calibration_images: int | None = None
 
 
 @dataclass(frozen=True)
@@ -279,8 +288,17 @@ def _anomaly_spec(value: object) -> AnomalySpec:
         or threshold < 0
     ):
         raise ValueError(f"anomaly threshold must be a finite number >= 0, got {threshold!r}")
+    rate = value.get("false_alarm_rate")
+    calibration = value.get("calibration") or {}
+    if not isinstance(calibration, dict):
+        raise TypeError(f"anomaly.calibration must be an object, got {calibration!r}")
+    images = calibration.get("images")
     return AnomalySpec(
-        float(threshold), float(value.get("percentile", 99.0)), str(value.get("metric", "mse"))
+        float(threshold),
+        float(value.get("percentile", 99.0)),
+        str(value.get("metric", "mse")),
+        None if rate is None else float(rate),
+        None if images is None else int(images),
     )
 
 

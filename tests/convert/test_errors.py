@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from convert.pipeline import ConvertOptions, calibration_set, convert_model
+from convert.pipeline import ConvertOptions, calibration_paths, calibration_set, convert_model
 from edge.errors import EdgeError, ImageError, ModelError, UsageError
 from edge.inference.preprocess import Preprocess
 from models.datasets import DigitsFolders
@@ -134,7 +134,7 @@ def test_unreadable_calibration_images_are_named_skipped_and_counted(
     calib = _images(tmp_path / "calib", count=3)
     _write(calib / "broken.png", "not a png")
     with caplog.at_level(logging.WARNING):
-        data = calibration_set(calib, GRAY8, limit=10)
+        data = calibration_set(calibration_paths(calib), GRAY8, limit=10)
     assert len(data) == 3
     assert [p.name for p in data.skipped] == ["broken.png"]
     assert "broken.png" in caplog.text
