@@ -162,12 +162,20 @@ def _latest_mqtt(
     naming the cameras the broker has results of."""
     from edge.records.mqtt import subscribe_records
 
-    found = list(subscribe_records(url, device=device, settings=settings, stop=stop, follow=False))
-    wanted = [record for record in found if camera in ("+", record.camera)]
+    def latest(camera: str) -> list[ResultRecord]:  # an exact topic where one is known:
+        return list(  # RabbitMQ serves retained messages to exact subscriptions only
+            subscribe_records(
+                url, device=device, camera=camera, settings=settings, stop=stop, follow=False
+            )
+        )
+
+    wanted = latest(camera)
     for record in wanted:
         show(record)
     if not wanted:
         from edge.brokers import redact_url
+
+        found = latest("+") if camera != "+" else []  # what there is, to name it
 
         urls = url or (",".join(settings.urls) if settings is not None else "")
         where = redact_url(urls) or "the broker"

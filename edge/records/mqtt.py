@@ -140,7 +140,8 @@ def subscribe(
     retained_only: bool = False,
 ) -> Iterator[ResultRecord]:
     """Records from ``filters`` until ``stop`` is set or none came for ``idle_timeout`` s;
-    ``retained_only``: the retained ones, until the first live message."""
+    ``retained_only``: each camera's latest (its retained state; some brokers, RabbitMQ's MQTT
+    plugin among them, do not flag it as retained), until one camera's state comes again."""
     inbox = _Inbox(filters)
     session = Session(broker, inbox)
     inbox.session = session
@@ -166,17 +167,21 @@ def _records(
     inbox: _Inbox, stop: threading.Event | None, idle_timeout: float | None, retained_only: bool
 ) -> Iterator[ResultRecord]:
     seen = _Seen()
+    shown: set[tuple[str, str]] = set()  # retained_only: the cameras whose latest came
     last = time.monotonic()
     while stop is None or not stop.is_set():
         if idle_timeout is not None and time.monotonic() - last > idle_timeout:
             return
         try:
-            topic, payload, retained = inbox.messages.get(timeout=POLL_S)
+            topic, payload, _retained = inbox.messages.get(timeout=POLL_S)
         except queue.Empty:
             continue
-        if retained_only and not retained:  # the broker has sent what it keeps: a live one
-            return
         last = time.monotonic()
         record = parse_line(payload, topic)
-        if record is not None and seen.first_time(record):
-            yield record
+        if record is None or not seen.first_time(record):
+            continue
+        if retained_only:  # a second state of one camera is a live one: the latest came before
+            if (record.device, record.camera) in shown:
+                return
+            shown.add((record.device, record.camera))
+        yield record
