@@ -66,10 +66,12 @@ class CameraWorker(threading.Thread):
         self.on_reloaded: Callable[[], None] = lambda: None
         from edge.sources import ReconnectingSource, create_source
 
-        source = create_source(camera.source, camera=camera.name, **_source_options(camera))
+        stages = build_stages(camera)
+        options = _source_options(camera, model_size(stages))
+        source = create_source(camera.source, camera=camera.name, **options)
         self.source = ReconnectingSource(source, stall_timeout=camera.stall_timeout)
         self.seq = SeqCounter(config.outputs.files.directory() / camera.name / ".seq")
-        self.pipeline = Pipeline(config.device, build_stages(camera), self.seq.next)
+        self.pipeline = Pipeline(config.device, stages, self.seq.next)
 
     @property
     def camera_name(self) -> str:
@@ -199,14 +201,31 @@ class DaemonControl:
         worker.commands.put(command)
 
 
-def _source_options(camera: CameraConfig) -> dict[str, float | None]:
+def model_size(stages: Stages) -> tuple[int, int] | None:
+    """The classifier's input size (width, height), which a Pi camera can deliver a picture at;
+    None without a classifier, or with a region of interest (the picture would not be used)."""
+    if stages.classifier is None or stages.camera.roi is not None:
+        return None
+    preprocess = stages.classifier.model.preprocess
+    return preprocess.width, preprocess.height
+
+
+def _source_options(
+    camera: CameraConfig, model: tuple[int, int] | None = None
+) -> dict[str, float | tuple[int, int] | None]:
     """The camera's frame-rate cap (0: as fast as they come) for the sources that take it: the
     demo frames play at it and the Pi camera runs at it (``FrameDurationLimits``), so a 5 fps
-    camera neither copies 30 frames a second nor caps its exposure at 33 ms."""
+    camera neither copies 30 frames a second nor caps its exposure at 33 ms. A Pi camera also
+    gets the classifier's input size (``model``), to deliver a picture at it."""
     from edge.sources import parse_spec
 
     scheme, _ = parse_spec(camera.source)
-    return {"fps": camera.fps or None} if scheme in ("demo", "picamera2", "auto") else {}
+    options: dict[str, float | tuple[int, int] | None] = {}
+    if scheme in ("demo", "picamera2", "auto"):
+        options["fps"] = camera.fps or None
+    if scheme in ("picamera2", "auto") and model is not None:
+        options["model_size"] = model
+    return options
 
 
 def build_stages(camera: CameraConfig) -> Stages:

@@ -66,8 +66,10 @@ class Preprocess:
         return _NORMALIZE_AFFINE[self.normalize]
 
     def pixels(self, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-        """Crop, resize, reorder and convert channels: uint8 (height, width, channels)."""
-        return FramePreprocessor(self)(rgb)
+        """Crop, resize, reorder and convert channels: uint8 (height, width, channels), a new
+        array."""
+        pixels = FramePreprocessor(self)(rgb)
+        return pixels.copy() if np.shares_memory(pixels, rgb) else pixels
 
     def to_float(self, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
         """The model's float input for one frame, without the batch axis."""
@@ -87,8 +89,9 @@ class FramePreprocessor:
     area averaging gives for a factor of 2, at the speed of a bilinear resize) while it is at
     least twice the input size, then resized bilinearly to the input size: the quality of area
     averaging without its cost on large or fractional factors. ``__call__`` returns the same
-    array every time, overwritten by the next frame; ``Preprocess.pixels`` is this with fresh
-    buffers, so training, calibration and the device share one path.
+    array every time, overwritten by the next frame, or, when the frame (or its center crop)
+    already is the input image, that frame itself: nothing is copied. ``Preprocess.pixels`` is
+    this with fresh buffers, so training, calibration and the device share one path.
     """
 
     def __init__(self, preprocess: Preprocess) -> None:
@@ -108,12 +111,12 @@ class FramePreprocessor:
         for step in self._buffers(image):
             cv2.resize(image, step.shape[1::-1], dst=step, interpolation=cv2.INTER_LINEAR)
             image = step
-        if image is not self._rgb:
-            np.copyto(self._rgb, image)  # only when the frame already has the input's size
         if p.channels == 1:
-            cv2.cvtColor(self._rgb, cv2.COLOR_RGB2GRAY, dst=self.out)
+            cv2.cvtColor(image, cv2.COLOR_RGB2GRAY, dst=self.out)
         elif p.color_order == "bgr":
-            cv2.cvtColor(self._rgb, cv2.COLOR_RGB2BGR, dst=self.out)
+            cv2.cvtColor(image, cv2.COLOR_RGB2BGR, dst=self.out)
+        else:
+            return image  # self.out, or the frame itself when it already has the input's size
         return self.out
 
     def _buffers(self, image: npt.NDArray[np.uint8]) -> list[npt.NDArray[np.uint8]]:
