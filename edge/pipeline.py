@@ -45,6 +45,8 @@ class Smoother:
         self._window: deque[npt.NDArray[np.float32]] = deque(maxlen=frames)
 
     def update(self, probabilities: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        if self._window.maxlen == 1:  # no smoothing
+            return probabilities
         self._window.append(probabilities)
         if len(self._window) == 1:
             return probabilities

@@ -79,8 +79,14 @@ def _classification(model: str, picks: tuple[tuple[str, float], ...], sure: bool
     """The classification of these (label, probability) picks, kept: an 8-bit output has 256
     probabilities a label, so frame after frame the same answers come back, and a part is
     checked once, when it is made."""
-    top = tuple(LabelScore.from_probability(label, value) for label, value in picks)
+    top = tuple(_label_score(label, value) for label, value in picks)
     return Classified(model, top, top[0].label if sure else UNKNOWN)
+
+
+@lru_cache(maxsize=4096)
+def _label_score(label: str, probability: float) -> LabelScore:
+    """``LabelScore.from_probability``, kept (for the same reason)."""
+    return LabelScore.from_probability(label, probability)
 
 
 def _top(probabilities: npt.NDArray[np.float32], values: list[float], k: int) -> list[int]:
@@ -151,9 +157,9 @@ class Classifier:
 
     def probabilities(self, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
         """The probabilities of the labels for one frame (a new array)."""
+        if self._probabilities_already:  # straight from the output's bytes, a new array
+            return self.model.run(rgb).reshape(-1)
         scores = self.model.run(rgb, out=self._scores)
-        if self._probabilities_already:
-            return scores.reshape(-1).copy()
         return to_probabilities(scores, self.bundle.output_activation)
 
     def classify(self, rgb: npt.NDArray[np.uint8], top_k: int = 5) -> Classified:

@@ -51,7 +51,7 @@ FRACTION_DEADBAND = 0.01
 CHALLENGE_FRAMES = 15  # a cold start challenges the tracked colors this often
 CHALLENGE_ITERATIONS = 3  # on the pixels
 CHALLENGE_RUNS = 6  # seedings on the histogram
-CHALLENGE_GAIN = 0.005  # it replaces them when its squared error is this much lower
+CHALLENGE_GAIN = 0.01  # it replaces them when its squared error is this much lower
 CHALLENGE_RISE = 0.2  # or sooner, when their squared error has grown this much
 CUT_BINS_PER_CHANNEL = 4  # the scene-cut histogram has 4 x 4 x 4 = 64 bins
 DEFAULT_CUT_THRESHOLD = 0.35

@@ -34,6 +34,7 @@ Keys = npt.NDArray[np.intp]
 RUNS = 12  # seedings iterated side by side on the histogram
 HISTOGRAM_ITERATIONS = 3
 PIXEL_ITERATIONS = 1
+TRY_ITERATIONS = 3  # on the pixels, for each of several tries of a cold start
 MIN_BINS, MAX_BINS = 64, 640  # histogram bins: 4 bits per channel, 3 to 5 to stay in this range
 RACE_SEED = 20240611
 
@@ -231,19 +232,22 @@ def cold(
 ) -> Clusters:
     """K-means from scratch on (n, 3) pixels: the best of ``runs`` seeded runs on the
     histogram, refined by up to ``iterations`` Lloyd iterations on the pixels (with ``tries`` >
-    1, that many of the best runs, keeping the one of least exact squared error); with no more
-    than ``k`` distinct colors, those colors."""
+    1, that many of the best runs, refined ``TRY_ITERATIONS`` times each, the one of least exact
+    squared error going on); with no more than ``k`` distinct colors, those colors."""
     exact = pixel_points(pixels)
     binned = histogram(pixels, exact)
     if len(binned.keys) <= k:
         return _distinct(pixels, k)
     results = lloyd(binned, seed(binned, k, runs), runs, HISTOGRAM_ITERATIONS)
     best = best_runs(results, runs, tries)
-    refined = [refine(exact, center_rows(centers), iterations) for centers in best]
-    if len(refined) == 1:
-        return refined[0]
-    errors = exact.squared_errors(*(clusters.centers for clusters in refined))
-    return refined[int(np.argmin(errors))]
+    if tries == 1:
+        return refine(exact, center_rows(best[0]), iterations)
+    # the tries race for a few iterations; the winner goes on
+    tried = [refine(exact, center_rows(centers), TRY_ITERATIONS) for centers in best]
+    errors = exact.squared_errors(*(clusters.centers for clusters in tried))
+    winner = tried[int(np.argmin(errors))]
+    more = iterations - TRY_ITERATIONS
+    return refine(exact, center_rows(winner.centers), more) if more > 0 else winner
 
 
 def refine(points: Points, rows: Floats, iterations: int) -> Clusters:

@@ -43,6 +43,8 @@ class TFLiteModel:
                 f"got {len(inputs)} and {len(outputs)}"
             )
         self._input_index = int(inputs[0]["index"])
+        # what gives a view of the input buffer (it holds the interpreter, not the buffer)
+        self._input_tensor = self.interpreter.tensor(self._input_index)
         self._output_index = int(outputs[0]["index"])
         self.input = TensorSpec.from_detail(inputs[0])
         self.output = TensorSpec.from_detail(outputs[0])
@@ -89,7 +91,7 @@ class TFLiteModel:
         import cv2
 
         pixels = self._frames(rgb)
-        view = self.interpreter.tensor(self._input_index)()
+        view = self._input_tensor()
         path = self.input_path
         if path == "xor":  # exactly the table (input_path checked it)
             np.bitwise_xor(pixels, 0x80, out=view[0].view(np.uint8))
@@ -113,14 +115,16 @@ class TFLiteModel:
     def output_float(self, out: npt.NDArray[np.float32] | None = None) -> npt.NDArray[np.float32]:
         """The output without its batch axis, dequantized with the tensor's scale and zero point;
         written into ``out`` when given (a buffer of the output's shape), else a new array."""
-        if out is None:
-            out = np.empty(self.output.shape[1:], np.float32)
-        view = self.interpreter.tensor(self._output_index)()
+        raw = self.interpreter.get_tensor(self._output_index)[0]  # a copy: quicker than a view
         if self._dequantized is not None:  # the reference dequantize, looked up by byte
-            np.take(self._dequantized, view[0].view(np.uint8), out=out)
-        else:
-            np.copyto(out, view[0])
-        del view
+            if out is None:
+                found: npt.NDArray[np.float32] = self._dequantized[raw.view(np.uint8)]
+                return found
+            np.take(self._dequantized, raw.view(np.uint8), out=out)
+            return out
+        if out is None:
+            return np.asarray(raw, np.float32)
+        np.copyto(out, raw)
         return out
 
     def input_float(self) -> npt.NDArray[np.float32]:

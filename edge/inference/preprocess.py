@@ -101,13 +101,15 @@ class FramePreprocessor:
         direct = preprocess.channels == 3 and preprocess.color_order == "rgb"
         self._rgb: npt.NDArray[np.uint8] = self.out if direct else np.empty((*size, 3), np.uint8)
         self._source_size: tuple[int, int] | None = None
+        self._crop_shape: tuple[int, ...] = ()
+        self._crop_slices = (slice(None), slice(None))
         self._steps: list[npt.NDArray[np.uint8]] = []
 
     def __call__(self, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
         import cv2
 
         p = self.preprocess
-        image = _center_crop(rgb, p.width / p.height) if p.resize == "crop" else rgb
+        image = rgb[self._crop(rgb.shape)] if p.resize == "crop" else rgb
         for step in self._buffers(image):
             cv2.resize(image, step.shape[1::-1], dst=step, interpolation=cv2.INTER_LINEAR)
             image = step
@@ -118,6 +120,13 @@ class FramePreprocessor:
         else:
             return image  # self.out, or the frame itself when it already has the input's size
         return self.out
+
+    def _crop(self, shape: tuple[int, ...]) -> tuple[slice, slice]:
+        """The rows and columns of the center crop of a frame of this shape (kept)."""
+        if shape != self._crop_shape:
+            aspect = self.preprocess.width / self.preprocess.height
+            self._crop_shape, self._crop_slices = shape, center_crop_slices(shape, aspect)
+        return self._crop_slices
 
     def _buffers(self, image: npt.NDArray[np.uint8]) -> list[npt.NDArray[np.uint8]]:
         """The images a frame of this size passes through, the last one the input size."""
@@ -144,16 +153,17 @@ def resize_steps(source: tuple[int, int], target: tuple[int, int]) -> list[tuple
     return steps
 
 
-def _center_crop(rgb: npt.NDArray[np.uint8], aspect: float) -> npt.NDArray[np.uint8]:
-    """The largest centered region of ``rgb`` with width / height == aspect."""
-    h, w = rgb.shape[:2]
+def center_crop_slices(shape: tuple[int, ...], aspect: float) -> tuple[slice, slice]:
+    """The rows and columns of the largest centered region of an image of ``shape`` with
+    width / height == aspect."""
+    h, w = shape[:2]
     if w > h * aspect:
         cw = max(1, round(h * aspect))
         x0 = (w - cw) // 2
-        return rgb[:, x0 : x0 + cw]
+        return slice(None), slice(x0, x0 + cw)
     ch = max(1, round(w / aspect))
     y0 = (h - ch) // 2
-    return rgb[y0 : y0 + ch]
+    return slice(y0, y0 + ch), slice(None)
 
 
 def quantize(
