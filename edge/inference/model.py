@@ -88,8 +88,6 @@ class TFLiteModel:
 
     def set_input(self, rgb: npt.NDArray[np.uint8]) -> None:
         """Preprocess one RGB frame straight into the input tensor."""
-        import cv2
-
         pixels = self._frames(rgb)
         view = self._input_tensor()
         path = self.input_path
@@ -98,6 +96,8 @@ class TFLiteModel:
         elif path == "copy":
             np.copyto(view[0].view(np.uint8), pixels)
         elif path == "lut":  # int8 or uint8: map to the table's bytes
+            import cv2
+
             cv2.LUT(pixels, self._lut_bytes, dst=view[0].view(np.uint8))
         else:
             np.take(self._lut, pixels, out=view[0])

@@ -98,7 +98,8 @@ class FramePreprocessor:
         self.preprocess = preprocess
         size = (preprocess.height, preprocess.width)
         self.out: npt.NDArray[np.uint8] = np.empty((*size, preprocess.channels), np.uint8)
-        direct = preprocess.channels == 3 and preprocess.color_order == "rgb"
+        self._direct = preprocess.channels == 3 and preprocess.color_order == "rgb"
+        direct = self._direct
         self._rgb: npt.NDArray[np.uint8] = self.out if direct else np.empty((*size, 3), np.uint8)
         self._source_size: tuple[int, int] | None = None
         self._crop_shape: tuple[int, ...] = ()
@@ -106,20 +107,22 @@ class FramePreprocessor:
         self._steps: list[npt.NDArray[np.uint8]] = []
 
     def __call__(self, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-        import cv2
-
         p = self.preprocess
         image = rgb[self._crop(rgb.shape)] if p.resize == "crop" else rgb
-        for step in self._buffers(image):
-            cv2.resize(image, step.shape[1::-1], dst=step, interpolation=cv2.INTER_LINEAR)
-            image = step
-        if p.channels == 1:
-            cv2.cvtColor(image, cv2.COLOR_RGB2GRAY, dst=self.out)
-        elif p.color_order == "bgr":
-            cv2.cvtColor(image, cv2.COLOR_RGB2BGR, dst=self.out)
-        else:
-            return image  # self.out, or the frame itself when it already has the input's size
-        return self.out
+        steps = self._buffers(image)
+        if steps or not self._direct:
+            import cv2  # here only: a frame of the input's size needs nothing of it
+
+            for step in steps:
+                cv2.resize(image, step.shape[1::-1], dst=step, interpolation=cv2.INTER_LINEAR)
+                image = step
+            if p.channels == 1:
+                cv2.cvtColor(image, cv2.COLOR_RGB2GRAY, dst=self.out)
+                return self.out
+            if p.color_order == "bgr":
+                cv2.cvtColor(image, cv2.COLOR_RGB2BGR, dst=self.out)
+                return self.out
+        return image  # self.out, or the frame itself when it already has the input's size
 
     def _crop(self, shape: tuple[int, ...]) -> tuple[slice, slice]:
         """The rows and columns of the center crop of a frame of this shape (kept)."""
