@@ -188,23 +188,26 @@ class ColorTracker:
 
     def _start(self, pixels: Pixels) -> _Tracked:
         """A cold start, shown as it is."""
-        clusters = kmeans.cold(pixels, self.k, COLD_ITERATIONS, COLD_TRIES)
+        points = kmeans.pixel_points(pixels, squares=True)
+        clusters = kmeans.cold(pixels, self.k, COLD_ITERATIONS, COLD_TRIES, points=points)
         self.cold_starts += not clusters.exact
         self._order, self._since_refresh, self._shown = [], 0, b""
-        self._error = kmeans.pixel_points(pixels).squared_errors(clusters.centers)[0]
+        self._error = points.squared_errors(clusters.centers)[0]
         return _Tracked.of(clusters)
 
     def _follow(self, pixels: Pixels, tracked: _Tracked) -> _Tracked:
         """Warm-start from the tracked centers; a cold start challenges them every
         ``CHALLENGE_FRAMES`` frames, and sooner when their error has grown (a color came in)."""
-        points = kmeans.pixel_points(pixels)
+        points = kmeans.pixel_points(pixels, squares=True)
         if len(tracked.centers) < self.k:  # the last frame had few colors: there may be more
             return tracked.matched(kmeans.cold(pixels, self.k, COLD_ITERATIONS))
         clusters = self._warm(points, tracked.centers)
         self._since_refresh += 1
         grown = clusters.start_error > (1.0 + CHALLENGE_RISE) * self._error
         if self._since_refresh >= CHALLENGE_FRAMES or grown or not clusters.masses.all():
-            challenger = kmeans.cold(pixels, self.k, CHALLENGE_ITERATIONS, runs=CHALLENGE_RUNS)
+            challenger = kmeans.cold(
+                pixels, self.k, CHALLENGE_ITERATIONS, runs=CHALLENGE_RUNS, points=points
+            )
             ours, theirs = points.squared_errors(clusters.centers, challenger.centers)
             self._since_refresh, self._error = 0, min(ours, theirs)
             if theirs < (1.0 - CHALLENGE_GAIN) * ours:  # converged, so that it holds still
@@ -218,7 +221,7 @@ class ColorTracker:
         """One Lloyd iteration from ``centers``, more (up to ``WARM_ITERATIONS``) while the
         centers move enough to matter (a color coming in); the result's ``start_error`` is that
         of ``centers``."""
-        clusters = kmeans.refine(points, kmeans.center_rows(centers), 1)
+        clusters = kmeans.refine(points, kmeans.center_rows(centers), 1, measure=True)
         error = clusters.start_error
         for _ in range(WARM_ITERATIONS - 1):
             moved = kmeans.squared_norms(clusters.centers - centers) @ clusters.masses

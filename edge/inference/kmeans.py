@@ -92,13 +92,15 @@ class Points(NamedTuple):
         return max(total, 0.0)
 
 
-def pixel_points(pixels: Pixels) -> Points:
-    """(n, 3) pixels as points of weight 1."""
+def pixel_points(pixels: Pixels, squares: bool = False) -> Points:
+    """(n, 3) pixels as points of weight 1; with ``squares``, their squared norms summed (what
+    exact squared errors start from)."""
     means = np.empty((4, len(pixels)), np.float32)
     means[:3] = pixels.T
     means[3] = 1.0
-    flat = pixels.reshape(-1).astype(np.float64)
-    return Points(means, means * _COLUMN_SCALE, means.T, _NO_KEYS, float(flat @ flat))
+    flat = pixels.reshape(-1).astype(np.float64) if squares else None
+    total = float(flat @ flat) if flat is not None else float("nan")
+    return Points(means, means * _COLUMN_SCALE, means.T, _NO_KEYS, total)
 
 
 def histogram(pixels: Pixels, points: Points) -> Points:
@@ -228,13 +230,20 @@ def best_runs(clusters: Clusters, runs: int, count: int = 1) -> list[Floats]:
 
 
 def cold(
-    pixels: Pixels, k: int, iterations: int = PIXEL_ITERATIONS, tries: int = 1, runs: int = RUNS
+    pixels: Pixels,
+    k: int,
+    iterations: int = PIXEL_ITERATIONS,
+    tries: int = 1,
+    *,
+    runs: int = RUNS,
+    points: Points | None = None,
 ) -> Clusters:
     """K-means from scratch on (n, 3) pixels: the best of ``runs`` seeded runs on the
     histogram, refined by up to ``iterations`` Lloyd iterations on the pixels (with ``tries`` >
     1, that many of the best runs, refined ``TRY_ITERATIONS`` times each, the one of least exact
-    squared error going on); with no more than ``k`` distinct colors, those colors."""
-    exact = pixel_points(pixels)
+    squared error going on); with no more than ``k`` distinct colors, those colors. ``points``:
+    the pixels' points, when made already."""
+    exact = pixel_points(pixels) if points is None else points
     binned = histogram(pixels, exact)
     if len(binned.keys) <= k:
         return _distinct(pixels, k)
@@ -250,9 +259,10 @@ def cold(
     return refine(exact, center_rows(winner.centers), more) if more > 0 else winner
 
 
-def refine(points: Points, rows: Floats, iterations: int) -> Clusters:
-    """Lloyd iterations on pixel ``points`` (:func:`pixel_points`) from center ``rows``."""
-    result = lloyd(points, rows, 1, iterations, measure=True)
+def refine(points: Points, rows: Floats, iterations: int, measure: bool = False) -> Clusters:
+    """Lloyd iterations on pixel ``points`` (:func:`pixel_points`) from center ``rows``;
+    ``measure``: with the exact squared error of ``rows`` as ``start_error``."""
+    result = lloyd(points, rows, 1, iterations, measure)
     if result.masses.sum() == points.columns.shape[1]:
         return result
     # a pixel exactly half-way between two centers counted for both: give it to the first

@@ -630,9 +630,9 @@ def test_squared_errors_are_exact_where_inertia_is_not() -> None:
     # pixel 1 lies exactly half-way between centers 0 and 2: refine's tie fix-up gives it to the
     # first center, after the centers were computed with it counted for both
     pixels = np.array([[0, 0, 0], [1, 0, 0], [2, 0, 0], [2, 0, 0], [9, 9, 9]], np.uint8)
-    points = kmeans.pixel_points(pixels)
+    points = kmeans.pixel_points(pixels, squares=True)
     start = np.array([[0, 0, 0], [2, 0, 0], [9, 9, 9]], np.float32)
-    clusters = kmeans.refine(points, kmeans.center_rows(start), 1)
+    clusters = kmeans.refine(points, kmeans.center_rows(start), 1, measure=True)
     assert clusters.masses.sum() == len(pixels)
     exact = squared_error(pixels, clusters.centers.astype(np.float64))
     assert points.inertia(clusters) != pytest.approx(exact, rel=1e-3)
@@ -647,8 +647,10 @@ def test_squared_errors_equal_the_straightforward_sum(seed: int) -> None:
     rng = np.random.default_rng(seed)
     pixels = downsample(scene(seed), (64, 48)).reshape(-1, 3)
     centers = rng.uniform(0, 255, (5, 3)).astype(np.float32)
-    (error,) = kmeans.pixel_points(pixels).squared_errors(centers)
-    assert error == pytest.approx(squared_error(pixels, centers.astype(np.float64)), rel=1e-5)
+    expected = squared_error(pixels, centers.astype(np.float64))
+    for squares in (True, False):  # the squared norms summed once, or per point
+        (error,) = kmeans.pixel_points(pixels, squares).squared_errors(centers)
+        assert error == pytest.approx(expected, rel=1e-5)
 
 
 def test_the_challenger_is_judged_on_exact_squared_errors(
