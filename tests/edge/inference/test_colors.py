@@ -619,7 +619,7 @@ def hue_wheel(size: int = 240) -> Image:
 
 @pytest.mark.parametrize("base", ["wheel", "scene"])
 def test_tracker_shows_a_long_static_clip_without_jitter(base: str) -> None:
-    image = hue_wheel() if base == "wheel" else scene(11)
+    image = hue_wheel() if base == "wheel" else scene(11, 160, 120)
     tracker = ColorTracker()
     shown = [tuple(c.rgb for c in tracker.update(noisy(image, 500 + i, 1))) for i in range(150)]
     assert len(set(shown)) == 1  # neither a value nor the order ever changed
