@@ -22,19 +22,24 @@ from edge.inference.preprocess import Preprocess  # noqa: E402
 
 
 def _convert(model: Any, preprocess: Preprocess, quantize: bool) -> bytes:
-    """The project's own conversion (convert.quantize), calibrated on random 640x480 frames."""
+    """The project's own conversion (convert.quantize), calibrated on random 640x480 frames and
+    a black and a white one (the full range of pixel values, as real photos have)."""
     from convert.quantize import to_tflite
 
     rng = np.random.default_rng(0)
-    frames = (rng.integers(0, 256, FRAME_SIZE, dtype=np.uint8) for _ in range(16))
+    frames = [rng.integers(0, 256, FRAME_SIZE, dtype=np.uint8) for _ in range(16)]
+    frames += [np.zeros(FRAME_SIZE, np.uint8), np.full(FRAME_SIZE, 255, np.uint8)]  # as photos
     calibration = np.stack([preprocess.to_float(frame) for frame in frames])
     with contextlib.redirect_stdout(io.StringIO()):  # the converter lists every tensor
         return to_tflite(model, "int8" if quantize else "none", calibration)
 
 
-def mobilenet(size: int, alpha: float, classes: int = 10) -> tuple[Path, Path]:
-    """The int8 bundle and the float .tflite of a MobileNetV2, built once and cached."""
-    stem = CACHE / f"mobilenetv2_{alpha:g}_{size}"
+def mobilenet(
+    size: int, alpha: float, classes: int = 10, normalize: str = "zero_one"
+) -> tuple[Path, Path]:
+    """The int8 bundle and the float .tflite of a MobileNetV2, built once and cached; inputs
+    normalized as ``edge convert`` does by default (0..1)."""
+    stem = CACHE / f"mobilenetv2_{alpha:g}_{size}_{normalize}"
     int8, float_path = Path(f"{stem}.tflite"), Path(f"{stem}_float.tflite")  # alpha 0.35: a dot
     if int8.exists() and int8.with_suffix(".json").exists() and float_path.exists():
         return int8, float_path
@@ -47,7 +52,7 @@ def mobilenet(size: int, alpha: float, classes: int = 10) -> tuple[Path, Path]:
     model = keras.applications.MobileNetV2(
         input_shape=(size, size, 3), alpha=alpha, weights=None, classes=classes
     )
-    preprocess = Preprocess(size, size, 3, resize="crop", normalize="minus_one_one")
+    preprocess = Preprocess(size, size, 3, resize="crop", normalize=normalize)  # type: ignore[arg-type]
     model_bytes = _convert(model, preprocess, quantize=True)
     interpreter = Interpreter(model_content=model_bytes)
     interpreter.allocate_tensors()

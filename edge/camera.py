@@ -66,12 +66,15 @@ class CameraWorker(threading.Thread):
         self.on_reloaded: Callable[[], None] = lambda: None
         from edge.sources import ReconnectingSource, create_source
 
-        source = create_source(camera.source, camera=camera.name, **source_options(camera))
-        self.source = ReconnectingSource(source, stall_timeout=camera.stall_timeout)
         self.state_dir = config.outputs.files.directory()
+        stages = build_stages(camera, self.state_dir)
+        source = create_source(
+            camera.source, camera=camera.name, **source_options(camera, model_size(stages))
+        )
+        self.source = ReconnectingSource(source, stall_timeout=camera.stall_timeout)
         self.seq = _seq_counter(config, camera.name)
         self.models = model_files(camera)
-        self.pipeline = Pipeline(config.device, build_stages(camera, self.state_dir), self.seq.next)
+        self.pipeline = Pipeline(config.device, stages, self.seq.next)
 
     @property
     def camera_name(self) -> str:
@@ -224,14 +227,31 @@ def _seq_counter(config: Config, camera: str) -> SeqCounter:
     return SeqCounter(out_dir / camera / ".seq", after=last_seq(out_dir, camera))
 
 
-def source_options(camera: CameraConfig) -> dict[str, float | None]:
+def model_size(stages: Stages) -> tuple[int, int] | None:
+    """The classifier's input size (width, height), which a Pi camera can deliver a picture at;
+    None without a classifier, or with a region of interest (the picture would not be used)."""
+    if stages.classifier is None or stages.camera.roi is not None:
+        return None
+    preprocess = stages.classifier.model.preprocess
+    return preprocess.width, preprocess.height
+
+
+def source_options(
+    camera: CameraConfig, model: tuple[int, int] | None = None
+) -> dict[str, float | tuple[int, int] | None]:
     """The camera's frame-rate cap (0: as fast as they come) for the sources that take it: the
     demo frames play at it and the Pi camera runs at it (``FrameDurationLimits``), so a 5 fps
-    camera neither copies 30 frames a second nor caps its exposure at 33 ms."""
+    camera neither copies 30 frames a second nor caps its exposure at 33 ms. A Pi camera also
+    gets the classifier's input size (``model``), to deliver a picture at it."""
     from edge.sources import parse_spec
 
     scheme, _ = parse_spec(camera.source)
-    return {"fps": camera.fps or None} if scheme in ("demo", "picamera2", "auto") else {}
+    options: dict[str, float | tuple[int, int] | None] = {}
+    if scheme in ("demo", "picamera2", "auto"):
+        options["fps"] = camera.fps or None
+    if scheme in ("picamera2", "auto") and model is not None:
+        options["model_size"] = model
+    return options
 
 
 def model_files(camera: CameraConfig) -> tuple[tuple[str, int, int], ...]:

@@ -13,7 +13,10 @@ class Frame:
     """An RGB uint8 image of shape (height, width, 3) from a named camera.
 
     ``lores`` is an optional smaller RGB image of the same scene (picamera2's second stream)
-    that the colors stage may use instead of downsampling ``rgb``.
+    that the colors stage may use instead of downsampling ``rgb``. ``model_rgb`` is an optional
+    RGB image of the same scene at about the classifier's input size (picamera2's second stream
+    when the camera asks for one: the ISP has done the resize), which the classify stage uses
+    instead of resizing ``rgb``.
     """
 
     rgb: npt.NDArray[np.uint8] = field(repr=False)
@@ -21,11 +24,14 @@ class Frame:
     seq: int
     timestamp: float  # capture time, seconds since the epoch (UTC)
     lores: npt.NDArray[np.uint8] | None = field(default=None, repr=False)
+    model_rgb: npt.NDArray[np.uint8] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         check_rgb(self.rgb, "frame")
         if self.lores is not None:
             check_rgb(self.lores, "low-resolution frame")
+        if self.model_rgb is not None:
+            check_rgb(self.model_rgb, "model-size frame")
 
     @property
     def width(self) -> int:

@@ -45,6 +45,8 @@ class Smoother:
         self._window: deque[npt.NDArray[np.float32]] = deque(maxlen=frames)
 
     def update(self, probabilities: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        if self._window.maxlen == 1:  # no smoothing
+            return probabilities
         self._window.append(probabilities)
         if len(self._window) == 1:
             return probabilities
@@ -97,6 +99,16 @@ class Stages:
         image = frame.lores if use_lores and frame.lores is not None else frame.rgb
         return self.tracker.update(crop_roi(image, self.camera.roi))
 
+    def model_picture(self, frame: Frame, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        """What the classifier is given: the frame's picture at the model's size when the
+        source delivers one that covers the input (and no region of interest is set), else
+        ``rgb``."""
+        small, classifier = frame.model_rgb, self.classifier
+        if small is None or classifier is None or self.camera.roi is not None:
+            return rgb
+        p = classifier.model.preprocess
+        return small if small.shape[0] >= p.height and small.shape[1] >= p.width else rgb
+
     def classify(self, rgb: npt.NDArray[np.uint8]) -> Classified | None:
         classifier, camera = self.classifier, self.camera
         if classifier is None:
@@ -130,7 +142,7 @@ class Pipeline:
         colors_ms = _ms(start)
         rgb = crop_roi(frame.rgb, self.stages.camera.roi)
         t = time.perf_counter()
-        classification = self.stages.classify(rgb)
+        classification = self.stages.classify(self.stages.model_picture(frame, rgb))
         classify_ms = _ms(t)
         t = time.perf_counter()
         anomaly = self.stages.anomaly(rgb)

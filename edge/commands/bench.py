@@ -67,8 +67,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    source = unpaced_source(args.source)  # a wrong spec fails before the models load
+    from edge.camera import model_size
+
+    unpaced_source(args.source)  # a wrong spec fails before the models load
     pipeline = make_pipeline(args.model, args.anomaly, args.threads)
+    source = unpaced_source(args.source, model_size(pipeline.stages))  # as edge run makes it
     with source:
         samples = measure(pipeline, source, args.frames)
     report = make_report(args, pipeline, samples)
@@ -149,18 +152,21 @@ def make_pipeline(model: str, anomaly: str | None, threads: int) -> Pipeline:
     return Pipeline(platform.node() or "device", stages, itertools.count().__next__)
 
 
-def unpaced_source(spec: str) -> FrameSource:
-    """The source, unpaced and looped when it is a file, a folder or the demo; a wrong spec is
-    a UsageError naming --source."""
+def unpaced_source(spec: str, model: tuple[int, int] | None = None) -> FrameSource:
+    """The source, unpaced and looped when it is a file, a folder or the demo; a Pi camera
+    also delivers a picture at the classifier's input size ``model``, as under ``edge run``.
+    A wrong spec is a UsageError naming --source."""
     from edge.sources import create_source, parse_spec, source_class
 
     try:
         cls = source_class(parse_spec(spec)[0], spec)
+        accepted = inspect.signature(cls).parameters
         options: dict[str, Any] = {}
+        if model is not None and "model_size" in accepted:
+            options["model_size"] = model
         if not cls.live:
-            accepted = inspect.signature(cls).parameters
             wanted = {"fps": None, "realtime": False, "loop": True}
-            options = {name: value for name, value in wanted.items() if name in accepted}
+            options.update({name: value for name, value in wanted.items() if name in accepted})
         return create_source(spec, camera="bench", **options)
     except ConfigError as exc:
         raise UsageError(f"--source: {exc}") from None

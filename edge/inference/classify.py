@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -69,8 +70,23 @@ def classified(
     """The top ``k`` labels and the decision on the exact top probability (see ``decide``)."""
     values = probabilities.tolist()
     order = _top(probabilities, values, k)
-    top = tuple(LabelScore.from_probability(labels[i], values[i]) for i in order)
-    return decide(model, top, threshold, values[order[0]])
+    picks = tuple((labels[i], values[i]) for i in order)
+    return _classification(model, picks, values[order[0]] >= threshold)
+
+
+@lru_cache(maxsize=1024)
+def _classification(model: str, picks: tuple[tuple[str, float], ...], sure: bool) -> Classified:
+    """The classification of these (label, probability) picks, kept: an 8-bit output has 256
+    probabilities a label, so frame after frame the same answers come back, and a part is
+    checked once, when it is made."""
+    top = tuple(_label_score(label, value) for label, value in picks)
+    return Classified(model, top, top[0].label if sure else UNKNOWN)
+
+
+@lru_cache(maxsize=4096)
+def _label_score(label: str, probability: float) -> LabelScore:
+    """``LabelScore.from_probability``, kept (for the same reason)."""
+    return LabelScore.from_probability(label, probability)
 
 
 def _top(probabilities: npt.NDArray[np.float32], values: list[float], k: int) -> list[int]:
@@ -81,7 +97,7 @@ def _top(probabilities: npt.NDArray[np.float32], values: list[float], k: int) ->
     k = min(k, len(values))
     many = len(values) > FEW_LABELS
     candidates = _best_indices(probabilities, k) if many else range(len(values))
-    return sorted(candidates, key=lambda i: -values[i])[:k]  # stable
+    return sorted(candidates, key=values.__getitem__, reverse=True)[:k]  # stable: ties in order
 
 
 def _best_indices(probabilities: npt.NDArray[np.float32], k: int) -> list[int]:
@@ -114,6 +130,7 @@ class Classifier:
         self.model = open_model(bundle, num_threads)
         self.labels = self._labels()
         self._scores = np.empty(self.model.output.shape[1:], np.float32)  # reused per frame
+        self._probabilities_already = _probabilities_already(self.model, bundle.output_activation)
 
     def _labels(self) -> tuple[str, ...]:
         outputs = int(np.prod(self.model.output.shape[1:]))
@@ -140,8 +157,19 @@ class Classifier:
 
     def probabilities(self, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
         """The probabilities of the labels for one frame (a new array)."""
+        if self._probabilities_already:  # straight from the output's bytes, a new array
+            return self.model.run(rgb).reshape(-1)
         scores = self.model.run(rgb, out=self._scores)
         return to_probabilities(scores, self.bundle.output_activation)
 
     def classify(self, rgb: npt.NDArray[np.uint8], top_k: int = 5) -> Classified:
         return Classified(self.name, select_top(self.probabilities(rgb), self.labels, top_k))
+
+
+def _probabilities_already(model: TFLiteModel, activation: str) -> bool:
+    """A softmax output whose every 8-bit value stands for a number in [0, 1]: what
+    ``to_probabilities`` would clip is never there."""
+    table = model.output_table
+    return (
+        activation == "softmax" and table is not None and 0.0 <= table.min() <= table.max() <= 1.0
+    )

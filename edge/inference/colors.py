@@ -12,13 +12,17 @@ same colors.
     ('#3a5f8c', 0.41)
 
 ``ColorTracker`` does the same for a stream of frames: each frame starts from the previous
-frame's centers (a few iterations on the pixels instead of a cold start), so a color keeps its
+frame's centers (a Lloyd iteration on the pixels instead of a cold start, up to
+``WARM_ITERATIONS`` while the centers still move much: a color panning in), so a color keeps its
 identity from frame to frame. What it reports holds still while the scene does: a color's value
-changes once its center has moved by more than ``COLOR_DEADBAND`` levels, its fraction once it
-has changed by more than ``FRACTION_DEADBAND``, so a static scene gives the same colors in the
-same order frame after frame. A scene cut (a small color histogram moves too much) starts cold,
-and every ``REFRESH_FRAMES`` frames, or when a color has vanished, a cold start challenges the
-tracked colors and replaces them, matched color to color, if it is clearly better.
+changes once its center has been more than ``COLOR_DEADBAND`` levels away from the value shown
+for two frames running (or ``COLOR_JUMP`` levels once), its fraction once it has changed by more
+than ``FRACTION_DEADBAND``, so a static scene gives the same colors in the same order frame after
+frame. A scene cut (a small color histogram moves too much) starts cold; every
+``CHALLENGE_FRAMES`` frames, sooner when the tracked colors' squared error has grown by
+``CHALLENGE_RISE`` or a color has vanished, a cold start challenges the tracked colors and
+replaces them, matched color to color, when its exact squared error is ``CHALLENGE_GAIN``
+lower.
 """
 
 from __future__ import annotations
@@ -37,12 +41,18 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_K = 5
 DEFAULT_SIZE = (64, 48)
-WARM_ITERATIONS = 1  # per frame: a scene changes little from one frame to the next
+WARM_ITERATIONS = 3  # per frame at most: one, more while the centers move much
+WARM_TOLERANCE = 0.02  # "much": their move explains this part of the squared error
 COLD_ITERATIONS = 20  # on the pixels after a cold start, at most: converged, it holds still
-COLOR_DEADBAND = 1.5  # levels per channel
+COLD_TRIES = 3  # of the best seedings, refined on the pixels: the best found from the start
+COLOR_DEADBAND = 1.5  # levels per channel, for two frames running
+COLOR_JUMP = 4.0  # levels per channel: a color moving this far is shown at once
 FRACTION_DEADBAND = 0.01
-REFRESH_FRAMES = 30  # a cold start challenges the tracked colors this often
-REFRESH_GAIN = 0.01  # and replaces them when its squared error is this much lower
+CHALLENGE_FRAMES = 15  # a cold start challenges the tracked colors this often
+CHALLENGE_ITERATIONS = 3  # on the pixels
+CHALLENGE_RUNS = 6  # seedings on the histogram
+CHALLENGE_GAIN = 0.01  # it replaces them when its squared error is this much lower
+CHALLENGE_RISE = 0.2  # or sooner, when their squared error has grown this much
 CUT_BINS_PER_CHANNEL = 4  # the scene-cut histogram has 4 x 4 x 4 = 64 bins
 DEFAULT_CUT_THRESHOLD = 0.35
 
@@ -146,6 +156,9 @@ class ColorTracker:
         self._histogram: Floats | None = None
         self._order: list[tuple[int, int, int]] = []
         self._since_refresh = 0
+        self._error = np.inf  # the tracked colors' squared error at the last challenge
+        self._shown = b""  # the colors and fractions the last frame showed, and what they gave
+        self._result: tuple[ColorShare, ...] = ()
 
     def update(self, rgb: npt.NDArray[np.uint8]) -> tuple[ColorShare, ...]:
         """The dominant colors of the next frame of the stream."""
@@ -158,9 +171,11 @@ class ColorTracker:
             tracked = self._follow(pixels, tracked)
         self._tracked, self._histogram = tracked, histogram
         self.frames += 1
-        result = self._stable_order(_to_result(tracked.shown, tracked.fractions))
-        self._order = [color.rgb for color in result]
-        return result
+        shown = tracked.shown.tobytes() + tracked.fractions.tobytes()
+        if shown != self._shown:  # else the colors shown last frame, as they were
+            self._result = self._stable_order(_to_result(tracked.shown, tracked.fractions))
+            self._order, self._shown = [color.rgb for color in self._result], shown
+        return self._result
 
     def _is_cut(self, histogram: Floats) -> bool:
         if self._histogram is None:
@@ -173,26 +188,48 @@ class ColorTracker:
 
     def _start(self, pixels: Pixels) -> _Tracked:
         """A cold start, shown as it is."""
-        clusters = kmeans.cold(pixels, self.k, COLD_ITERATIONS)
+        points = kmeans.pixel_points(pixels, squares=True)
+        clusters = kmeans.cold(pixels, self.k, COLD_ITERATIONS, COLD_TRIES, points=points)
         self.cold_starts += not clusters.exact
-        self._order, self._since_refresh = [], 0
+        self._order, self._since_refresh, self._shown = [], 0, b""
+        self._error = points.squared_errors(clusters.centers)[0]
         return _Tracked.of(clusters)
 
     def _follow(self, pixels: Pixels, tracked: _Tracked) -> _Tracked:
-        """Warm-start from the tracked centers; a cold start challenges them now and then."""
-        points = kmeans.pixel_points(pixels)
+        """Warm-start from the tracked centers; a cold start challenges them every
+        ``CHALLENGE_FRAMES`` frames, and sooner when their error has grown (a color came in)."""
+        points = kmeans.pixel_points(pixels, squares=True)
         if len(tracked.centers) < self.k:  # the last frame had few colors: there may be more
             return tracked.matched(kmeans.cold(pixels, self.k, COLD_ITERATIONS))
-        rows = kmeans.center_rows(tracked.centers)
-        clusters = kmeans.refine(points, rows, WARM_ITERATIONS)
+        clusters = self._warm(points, tracked.centers)
         self._since_refresh += 1
-        if self._since_refresh >= REFRESH_FRAMES or not clusters.masses.all():
-            self._since_refresh = 0
-            challenger = kmeans.cold(pixels, self.k, COLD_ITERATIONS)
-            if points.inertia(challenger) < (1.0 - REFRESH_GAIN) * points.inertia(clusters):
+        grown = clusters.start_error > (1.0 + CHALLENGE_RISE) * self._error
+        if self._since_refresh >= CHALLENGE_FRAMES or grown or not clusters.masses.all():
+            challenger = kmeans.cold(
+                pixels, self.k, CHALLENGE_ITERATIONS, runs=CHALLENGE_RUNS, points=points
+            )
+            ours, theirs = points.squared_errors(clusters.centers, challenger.centers)
+            self._since_refresh, self._error = 0, min(ours, theirs)
+            if theirs < (1.0 - CHALLENGE_GAIN) * ours:  # converged, so that it holds still
                 self.refreshes += 1
-                return tracked.matched(challenger)
+                rows = kmeans.center_rows(challenger.centers)
+                return tracked.matched(kmeans.refine(points, rows, COLD_ITERATIONS))
         return tracked.steady(clusters)
+
+    @staticmethod
+    def _warm(points: kmeans.Points, centers: Floats) -> kmeans.Clusters:
+        """One Lloyd iteration from ``centers``, more (up to ``WARM_ITERATIONS``) while the
+        centers move enough to matter (a color coming in); the result's ``start_error`` is that
+        of ``centers``."""
+        clusters = kmeans.refine(points, kmeans.center_rows(centers), 1, measure=True)
+        error = clusters.start_error
+        for _ in range(WARM_ITERATIONS - 1):
+            moved = kmeans.squared_norms(clusters.centers - centers) @ clusters.masses
+            if moved <= WARM_TOLERANCE * error:
+                break
+            centers = clusters.centers
+            clusters = kmeans.refine(points, kmeans.center_rows(centers), 1)
+        return clusters._replace(start_error=error)
 
     def _stable_order(self, result: tuple[ColorShare, ...]) -> tuple[ColorShare, ...]:
         """Largest first, but two colors within ``order_hysteresis`` keep their previous order."""
@@ -229,6 +266,7 @@ class _Tracked:
     centers: Floats
     shown: npt.NDArray[np.float64]
     fractions: npt.NDArray[np.float64]
+    leaving: npt.NDArray[np.bool_] | None = None  # held outside the deadband last frame
 
     @classmethod
     def of(cls, clusters: kmeans.Clusters) -> _Tracked:
@@ -239,13 +277,17 @@ class _Tracked:
         """The same clusters, moved: what is shown changes only outside the deadbands."""
         masses = clusters.masses.astype(np.float64)
         fractions = masses / masses.sum()
-        moved = np.abs(clusters.centers - self.shown).max(axis=1) > COLOR_DEADBAND
+        gap = np.abs(clusters.centers - self.shown).max(axis=1)
+        outside = gap > COLOR_DEADBAND  # for two frames running, or far: noise rarely is
+        held = self.leaving if self.leaving is not None else np.zeros(len(gap), np.bool_)
+        moved = (gap > COLOR_JUMP) | (outside & held)
         shown = np.where(moved[:, None], np.rint(clusters.centers), self.shown)
         changed = (np.abs(fractions - self.fractions) > FRACTION_DEADBAND) | (masses == 0)
         # a center that did not move out of its deadband goes back to the color shown: in a
         # static scene the centers would otherwise wander with the noise, frame after frame
         centers = np.where(moved[:, None], clusters.centers, shown).astype(np.float32)
-        return _Tracked(centers, shown, np.where(changed, fractions, self.fractions))
+        fractions = np.where(changed, fractions, self.fractions)
+        return _Tracked(centers, shown, fractions, outside & ~moved)
 
     def matched(self, clusters: kmeans.Clusters) -> _Tracked:
         """New clusters put in the places of the tracked ones they are nearest (closest pairs
@@ -254,7 +296,11 @@ class _Tracked:
         reordered = kmeans.Clusters(clusters.centers[order], clusters.masses[order])
         fresh = _Tracked.of(reordered)
         common = min(len(order), len(self.centers))
-        kept = _Tracked(self.centers[:common], self.shown[:common], self.fractions[:common])
+        # chosen over the tracked ones: a color outside its deadband is shown at once
+        outside = np.ones(common, np.bool_)
+        kept = _Tracked(
+            self.centers[:common], self.shown[:common], self.fractions[:common], outside
+        )
         head = kept.steady(kmeans.Clusters(reordered.centers[:common], reordered.masses[:common]))
         return _Tracked(
             reordered.centers,

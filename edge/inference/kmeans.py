@@ -34,42 +34,73 @@ Keys = npt.NDArray[np.intp]
 RUNS = 12  # seedings iterated side by side on the histogram
 HISTOGRAM_ITERATIONS = 3
 PIXEL_ITERATIONS = 1
+TRY_ITERATIONS = 3  # on the pixels, for each of several tries of a cold start
 MIN_BINS, MAX_BINS = 64, 640  # histogram bins: 4 bits per channel, 3 to 5 to stay in this range
 RACE_SEED = 20240611
 
 
 class Clusters(NamedTuple):
     """Centers (m, 3) and the number of pixels nearest each; ``exact`` when the centers are
-    all the distinct colors there are (no more than k)."""
+    all the distinct colors there are (no more than k); after :func:`refine`, the exact
+    squared error of the centers it started from (the first iteration's distances give it)."""
 
     centers: Floats
     masses: Floats
     exact: bool = False
+    start_error: float = float("nan")  # refine: the exact squared error of its start centers
 
 
 class Points(NamedTuple):
     """Weighted colors: ``means`` ``[x; 1]`` and ``columns`` ``[-2x; 1]`` (4, n), ``moments``
-    ``[w*x, w]`` (n, 4) and a key per color that picks its fixed random draws in :func:`seed`."""
+    ``[w*x, w]`` (n, 4), a key per color that picks its fixed random draws in :func:`seed`, and
+    for pixels (weight 1), the exact sum of their squared norms."""
 
     means: Floats
     columns: Floats
     moments: Floats
     keys: Keys
+    squares: float = float("nan")
 
     def inertia(self, clusters: Clusters) -> float:
         """The sum of squared distances of the points to their clusters' centers, given the
         clusters are the means of their points (as :func:`lloyd` leaves them)."""
-        squares = _squared_norms(self.means[:3].T).astype(np.float64) @ self.moments[:, 3]
-        explained = _squared_norms(clusters.centers).astype(np.float64) @ clusters.masses
+        squares = squared_norms(self.means[:3].T).astype(np.float64) @ self.moments[:, 3]
+        explained = squared_norms(clusters.centers).astype(np.float64) @ clusters.masses
         return max(float(squares) - float(explained), 0.0)
 
+    def squared_errors(self, *centers: Floats) -> list[float]:
+        """The exact sum of the points' weighted squared distances to their nearest center, for
+        each set of ``centers`` (m, 3), whatever they are (:meth:`inertia` holds only for the
+        means of clusters, which the tie fix-up of :func:`refine` does not leave)."""
+        rows = center_rows(np.concatenate(centers))
+        distances = rows @ self.columns  # |c|^2 + 1 - 2 x.c
+        errors, start = [], 0
+        for block in centers:
+            nearest = distances[start : start + len(block)].min(axis=0)
+            errors.append(self.squared_error_of(nearest))
+            start += len(block)
+        return errors
 
-def pixel_points(pixels: Pixels) -> Points:
-    """(n, 3) pixels as points of weight 1."""
+    def squared_error_of(self, nearest: Floats) -> float:
+        """The weighted squared error from each point's least ``rows @ columns`` value (a
+        squared distance less ``|x|^2 - 1``), summed in float64."""
+        if self.squares == self.squares:  # pixels: weights 1, the squares summed already
+            total = self.squares + float(nearest.sum(dtype=np.float64)) - len(nearest)
+        else:
+            squares = squared_norms(self.means[:3].T).astype(np.float64) + nearest - 1.0
+            total = float(squares @ self.moments[:, 3])
+        return max(total, 0.0)
+
+
+def pixel_points(pixels: Pixels, squares: bool = False) -> Points:
+    """(n, 3) pixels as points of weight 1; with ``squares``, their squared norms summed (what
+    exact squared errors start from)."""
     means = np.empty((4, len(pixels)), np.float32)
     means[:3] = pixels.T
     means[3] = 1.0
-    return Points(means, means * _COLUMN_SCALE, means.T, _NO_KEYS)
+    flat = pixels.reshape(-1).astype(np.float64) if squares else None
+    total = float(flat @ flat) if flat is not None else float("nan")
+    return Points(means, means * _COLUMN_SCALE, means.T, _NO_KEYS, total)
 
 
 def histogram(pixels: Pixels, points: Points) -> Points:
@@ -120,7 +151,7 @@ def seed(points: Points, k: int, runs: int) -> Floats:
     means, weights = points.means, points.moments[:, 3]
     extended = np.empty((5, len(weights)), np.float32)  # [x; 1; |x|^2]
     extended[:4] = means
-    _squared_norms(means[:3].T, out=extended[4])
+    squared_norms(means[:3].T, out=extended[4])
     table = extended[_TABLE_ROWS].T * _TABLE  # [-2x, |x|^2, 1]: table @ extended is d^2
     odds = _race(runs)[:, points.keys] * weights if runs > 1 else weights[None]
     pick = odds.argmax(axis=1)
@@ -144,23 +175,28 @@ def _race(runs: int) -> Floats:
     return inverse
 
 
-def lloyd(points: Points, rows: Floats, runs: int, iterations: int) -> Clusters:
+def lloyd(
+    points: Points, rows: Floats, runs: int, iterations: int, measure: bool = False
+) -> Clusters:
     """Lloyd iterations (at least one) for ``runs`` runs side by side from center ``rows``
     (:func:`center_rows`), until no point changes cluster. The centers (k * runs, 3) come back
     as the means of their points.
 
     An empty cluster keeps its center. A point exactly as near to two centers of a run counts
-    for both (ties are rare in float32; :func:`refine` settles them).
+    for both (ties are rare in float32; :func:`refine` settles them). ``measure`` (one run):
+    the result's ``start_error`` is the exact squared error of the centers it started from.
     """
     columns, moments, count = points.columns, points.moments, len(rows)
     shape = (count // runs, runs, columns.shape[1])
     distances, owned = np.empty(shape, np.float32), np.empty(shape, np.float32)
     nearest = np.empty(shape[1:], np.float32)
     flat_distances, flat_owned = distances.reshape(count, -1), owned.reshape(count, -1)
-    previous = b""
-    for _ in range(iterations):
+    previous, start_error = b"", float("nan")
+    for iteration in range(iterations):
         np.matmul(rows, columns, out=flat_distances)
         np.minimum.reduce(distances, axis=0, out=nearest)
+        if measure and iteration == 0:
+            start_error = points.squared_error_of(nearest[0])
         np.equal(distances, nearest, out=owned)
         sums = flat_owned @ moments
         state = sums.tobytes()
@@ -173,47 +209,67 @@ def lloyd(points: Points, rows: Floats, runs: int, iterations: int) -> Clusters:
             filled = sums[:, 3] > 0
             rows[:, 3] = 1.0
             rows[filled] = sums[filled] / sums[filled, 3:]
-        _squared_norms(rows, out=rows[:, 3])  # |c|^2 + 1: rows[:, 3] was 1
-    return Clusters(rows[:, :3], sums[:, 3])
+        squared_norms(rows, out=rows[:, 3])  # |c|^2 + 1: rows[:, 3] was 1
+    return Clusters(rows[:, :3], sums[:, 3], start_error=start_error)
 
 
 def center_rows(centers: Floats) -> Floats:
     """Centers (m, 3) as the rows ``[c, |c|^2 + 1]`` (m, 4) that :func:`lloyd` starts from."""
     rows = np.ones((len(centers), 4), np.float32)
     rows[:, :3] = centers
-    _squared_norms(rows, out=rows[:, 3])
+    squared_norms(rows, out=rows[:, 3])
     return rows
 
 
-def best_run(clusters: Clusters, runs: int) -> Floats:
-    """The centers (k, 3) of the run that explains most (the least squared error)."""
-    energy = (_squared_norms(clusters.centers) * clusters.masses).reshape(-1, runs).sum(axis=0)
-    centers: Floats = clusters.centers.reshape(-1, runs, 3)[:, int(energy.argmax())]
-    return centers
+def best_runs(clusters: Clusters, runs: int, count: int = 1) -> list[Floats]:
+    """The centers (k, 3) of the ``count`` runs that explain most (the least squared error),
+    best first."""
+    energy = (squared_norms(clusters.centers) * clusters.masses).reshape(-1, runs).sum(axis=0)
+    centers = clusters.centers.reshape(-1, runs, 3)
+    return [centers[:, run] for run in np.argsort(-energy, kind="stable")[:count].tolist()]
 
 
-def cold(pixels: Pixels, k: int, iterations: int = PIXEL_ITERATIONS) -> Clusters:
-    """K-means from scratch on (n, 3) pixels: the best of ``RUNS`` seeded runs on the
-    histogram, refined by up to ``iterations`` Lloyd iterations on the pixels; with no more
-    than ``k`` distinct colors, those colors."""
-    exact = pixel_points(pixels)
+def cold(
+    pixels: Pixels,
+    k: int,
+    iterations: int = PIXEL_ITERATIONS,
+    tries: int = 1,
+    *,
+    runs: int = RUNS,
+    points: Points | None = None,
+) -> Clusters:
+    """K-means from scratch on (n, 3) pixels: the best of ``runs`` seeded runs on the
+    histogram, refined by up to ``iterations`` Lloyd iterations on the pixels (with ``tries`` >
+    1, that many of the best runs, refined ``TRY_ITERATIONS`` times each, the one of least exact
+    squared error going on); with no more than ``k`` distinct colors, those colors. ``points``:
+    the pixels' points, when made already."""
+    exact = pixel_points(pixels) if points is None else points
     binned = histogram(pixels, exact)
     if len(binned.keys) <= k:
         return _distinct(pixels, k)
-    runs = lloyd(binned, seed(binned, k, RUNS), RUNS, HISTOGRAM_ITERATIONS)
-    return refine(exact, center_rows(best_run(runs, RUNS)), iterations)
+    results = lloyd(binned, seed(binned, k, runs), runs, HISTOGRAM_ITERATIONS)
+    best = best_runs(results, runs, tries)
+    if tries == 1:
+        return refine(exact, center_rows(best[0]), iterations)
+    # the tries race for a few iterations; the winner goes on
+    tried = [refine(exact, center_rows(centers), TRY_ITERATIONS) for centers in best]
+    errors = exact.squared_errors(*(clusters.centers for clusters in tried))
+    winner = tried[int(np.argmin(errors))]
+    more = iterations - TRY_ITERATIONS
+    return refine(exact, center_rows(winner.centers), more) if more > 0 else winner
 
 
-def refine(points: Points, rows: Floats, iterations: int) -> Clusters:
-    """Lloyd iterations on pixel ``points`` (:func:`pixel_points`) from center ``rows``."""
-    result = lloyd(points, rows, 1, iterations)
+def refine(points: Points, rows: Floats, iterations: int, measure: bool = False) -> Clusters:
+    """Lloyd iterations on pixel ``points`` (:func:`pixel_points`) from center ``rows``;
+    ``measure``: with the exact squared error of ``rows`` as ``start_error``."""
+    result = lloyd(points, rows, 1, iterations, measure)
     if result.masses.sum() == points.columns.shape[1]:
         return result
     # a pixel exactly half-way between two centers counted for both: give it to the first
-    rows = np.hstack([result.centers, _squared_norms(result.centers)[:, None]])
+    rows = np.hstack([result.centers, squared_norms(result.centers)[:, None]])
     labels = (rows @ points.columns).argmin(axis=0)
     masses = np.bincount(labels, minlength=len(rows)).astype(np.float32)
-    return Clusters(result.centers, masses)
+    return Clusters(result.centers, masses, start_error=result.start_error)
 
 
 def _distinct(pixels: Pixels, k: int) -> Clusters:
@@ -227,7 +283,7 @@ def _distinct(pixels: Pixels, k: int) -> Clusters:
     return lloyd(points, seed(points, k, 1), 1, 50)
 
 
-def _squared_norms(rows: Floats, out: Floats | None = None) -> Floats:
+def squared_norms(rows: Floats, out: Floats | None = None) -> Floats:
     """|x|^2 of each row of ``rows`` (m, 3 or 4)."""
     if _VECDOT is not None:  # NumPy 2: a ufunc, several times cheaper to call than einsum
         return _VECDOT(rows, rows, out=out)  # type: ignore[no-any-return]

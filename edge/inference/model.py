@@ -22,10 +22,14 @@ class TFLiteModel:
     """One interpreter with one image input and one output.
 
     Per frame, nothing is allocated that a buffer made once can hold: the frame is resized
-    through preallocated buffers, then mapped by a 256-entry lookup table from pixel value to
-    tensor value (built once from the preprocessing's normalisation and the input's scale and
-    zero point) straight into the interpreter's input tensor; the output is dequantized into a
-    buffer the caller keeps (``run(rgb, out=...)``).
+    through preallocated buffers (not at all when it already has the input's size), then mapped
+    by a 256-entry lookup table from pixel value to tensor value (built once from the
+    preprocessing's normalisation and the input's scale and zero point) straight into the
+    interpreter's input tensor; the output is dequantized into a buffer the caller keeps
+    (``run(rgb, out=...)``). Where the table is exactly a bit operation, that is done instead:
+    for 0..1 inputs quantized with scale 1/255 and zero point -128 (what ``edge convert`` makes)
+    the int8 value of pixel x is x - 128, whose byte is ``x ^ 0x80``; the identity table is a
+    copy.
     """
 
     def __init__(self, model_content: bytes, preprocess: Preprocess, num_threads: int = 1) -> None:
@@ -39,14 +43,22 @@ class TFLiteModel:
                 f"got {len(inputs)} and {len(outputs)}"
             )
         self._input_index = int(inputs[0]["index"])
+        # what gives a view of the input buffer (it holds the interpreter, not the buffer)
+        self._input_tensor = self.interpreter.tensor(self._input_index)
         self._output_index = int(outputs[0]["index"])
         self.input = TensorSpec.from_detail(inputs[0])
         self.output = TensorSpec.from_detail(outputs[0])
         self._check_input()
         self._lut = self._input_lut()
         self._lut_bytes = self._lut.view(np.uint8)
+        self.input_path = input_path(self._lut)
         self._frames = FramePreprocessor(preprocess)
         self._dequantized = self._output_table()
+
+    @property
+    def output_table(self) -> npt.NDArray[np.float32] | None:
+        """For an 8-bit output, the float value of each byte value; else None."""
+        return self._dequantized
 
     def _check_input(self) -> None:
         expected = (1, self.preprocess.height, self.preprocess.width, self.preprocess.channels)
@@ -76,11 +88,16 @@ class TFLiteModel:
 
     def set_input(self, rgb: npt.NDArray[np.uint8]) -> None:
         """Preprocess one RGB frame straight into the input tensor."""
-        import cv2
-
         pixels = self._frames(rgb)
-        view = self.interpreter.tensor(self._input_index)()
-        if self._lut.itemsize == 1:  # int8 or uint8: map to the table's bytes
+        view = self._input_tensor()
+        path = self.input_path
+        if path == "xor":  # exactly the table (input_path checked it)
+            np.bitwise_xor(pixels, 0x80, out=view[0].view(np.uint8))
+        elif path == "copy":
+            np.copyto(view[0].view(np.uint8), pixels)
+        elif path == "lut":  # int8 or uint8: map to the table's bytes
+            import cv2
+
             cv2.LUT(pixels, self._lut_bytes, dst=view[0].view(np.uint8))
         else:
             np.take(self._lut, pixels, out=view[0])
@@ -98,14 +115,16 @@ class TFLiteModel:
     def output_float(self, out: npt.NDArray[np.float32] | None = None) -> npt.NDArray[np.float32]:
         """The output without its batch axis, dequantized with the tensor's scale and zero point;
         written into ``out`` when given (a buffer of the output's shape), else a new array."""
-        if out is None:
-            out = np.empty(self.output.shape[1:], np.float32)
-        view = self.interpreter.tensor(self._output_index)()
+        raw = self.interpreter.get_tensor(self._output_index)[0]  # a copy: quicker than a view
         if self._dequantized is not None:  # the reference dequantize, looked up by byte
-            np.take(self._dequantized, view[0].view(np.uint8), out=out)
-        else:
-            np.copyto(out, view[0])
-        del view
+            if out is None:
+                found: npt.NDArray[np.float32] = self._dequantized[raw.view(np.uint8)]
+                return found
+            np.take(self._dequantized, raw.view(np.uint8), out=out)
+            return out
+        if out is None:
+            return np.asarray(raw, np.float32)
+        np.copyto(out, raw)
         return out
 
     def input_float(self) -> npt.NDArray[np.float32]:
@@ -139,3 +158,20 @@ class TFLiteModel:
                     "the sidecar does not belong to this model, convert it again"
                 )
         return model
+
+
+def input_path(table: npt.NDArray[Any]) -> str:
+    """How pixels become input values for this lookup table (pixel value to tensor value): "copy"
+    or "xor" (flip the top bit) when the table's bytes are exactly that, "lut" for another
+    one-byte table, "take" for a wider type."""
+    if table.itemsize != 1:
+        return "take"
+    values = table.view(np.uint8)
+    if np.array_equal(values, _BYTES):
+        return "copy"
+    if np.array_equal(values, _BYTES ^ 0x80):
+        return "xor"
+    return "lut"
+
+
+_BYTES = np.arange(256, dtype=np.uint8)

@@ -66,8 +66,10 @@ class Preprocess:
         return _NORMALIZE_AFFINE[self.normalize]
 
     def pixels(self, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-        """Crop, resize, reorder and convert channels: uint8 (height, width, channels)."""
-        return FramePreprocessor(self)(rgb)
+        """Crop, resize, reorder and convert channels: uint8 (height, width, channels), a new
+        array."""
+        pixels = FramePreprocessor(self)(rgb)
+        return pixels.copy() if np.shares_memory(pixels, rgb) else pixels
 
     def to_float(self, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
         """The model's float input for one frame, without the batch axis."""
@@ -87,34 +89,47 @@ class FramePreprocessor:
     area averaging gives for a factor of 2, at the speed of a bilinear resize) while it is at
     least twice the input size, then resized bilinearly to the input size: the quality of area
     averaging without its cost on large or fractional factors. ``__call__`` returns the same
-    array every time, overwritten by the next frame; ``Preprocess.pixels`` is this with fresh
-    buffers, so training, calibration and the device share one path.
+    array every time, overwritten by the next frame, or, when the frame (or its center crop)
+    already is the input image, that frame itself: nothing is copied. ``Preprocess.pixels`` is
+    this with fresh buffers, so training, calibration and the device share one path.
     """
 
     def __init__(self, preprocess: Preprocess) -> None:
         self.preprocess = preprocess
         size = (preprocess.height, preprocess.width)
         self.out: npt.NDArray[np.uint8] = np.empty((*size, preprocess.channels), np.uint8)
-        direct = preprocess.channels == 3 and preprocess.color_order == "rgb"
+        self._direct = preprocess.channels == 3 and preprocess.color_order == "rgb"
+        direct = self._direct
         self._rgb: npt.NDArray[np.uint8] = self.out if direct else np.empty((*size, 3), np.uint8)
         self._source_size: tuple[int, int] | None = None
+        self._crop_shape: tuple[int, ...] = ()
+        self._crop_slices = (slice(None), slice(None))
         self._steps: list[npt.NDArray[np.uint8]] = []
 
     def __call__(self, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-        import cv2
-
         p = self.preprocess
-        image = _center_crop(rgb, p.width / p.height) if p.resize == "crop" else rgb
-        for step in self._buffers(image):
-            cv2.resize(image, step.shape[1::-1], dst=step, interpolation=cv2.INTER_LINEAR)
-            image = step
-        if image is not self._rgb:
-            np.copyto(self._rgb, image)  # only when the frame already has the input's size
-        if p.channels == 1:
-            cv2.cvtColor(self._rgb, cv2.COLOR_RGB2GRAY, dst=self.out)
-        elif p.color_order == "bgr":
-            cv2.cvtColor(self._rgb, cv2.COLOR_RGB2BGR, dst=self.out)
-        return self.out
+        image = rgb[self._crop(rgb.shape)] if p.resize == "crop" else rgb
+        steps = self._buffers(image)
+        if steps or not self._direct:
+            import cv2  # here only: a frame of the input's size needs nothing of it
+
+            for step in steps:
+                cv2.resize(image, step.shape[1::-1], dst=step, interpolation=cv2.INTER_LINEAR)
+                image = step
+            if p.channels == 1:
+                cv2.cvtColor(image, cv2.COLOR_RGB2GRAY, dst=self.out)
+                return self.out
+            if p.color_order == "bgr":
+                cv2.cvtColor(image, cv2.COLOR_RGB2BGR, dst=self.out)
+                return self.out
+        return image  # self.out, or the frame itself when it already has the input's size
+
+    def _crop(self, shape: tuple[int, ...]) -> tuple[slice, slice]:
+        """The rows and columns of the center crop of a frame of this shape (kept)."""
+        if shape != self._crop_shape:
+            aspect = self.preprocess.width / self.preprocess.height
+            self._crop_shape, self._crop_slices = shape, center_crop_slices(shape, aspect)
+        return self._crop_slices
 
     def _buffers(self, image: npt.NDArray[np.uint8]) -> list[npt.NDArray[np.uint8]]:
         """The images a frame of this size passes through, the last one the input size."""
@@ -141,16 +156,17 @@ def resize_steps(source: tuple[int, int], target: tuple[int, int]) -> list[tuple
     return steps
 
 
-def _center_crop(rgb: npt.NDArray[np.uint8], aspect: float) -> npt.NDArray[np.uint8]:
-    """The largest centered region of ``rgb`` with width / height == aspect."""
-    h, w = rgb.shape[:2]
+def center_crop_slices(shape: tuple[int, ...], aspect: float) -> tuple[slice, slice]:
+    """The rows and columns of the largest centered region of an image of ``shape`` with
+    width / height == aspect."""
+    h, w = shape[:2]
     if w > h * aspect:
         cw = max(1, round(h * aspect))
         x0 = (w - cw) // 2
-        return rgb[:, x0 : x0 + cw]
+        return slice(None), slice(x0, x0 + cw)
     ch = max(1, round(w / aspect))
     y0 = (h - ch) // 2
-    return rgb[y0 : y0 + ch]
+    return slice(y0, y0 + ch), slice(None)
 
 
 def quantize(

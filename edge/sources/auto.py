@@ -40,6 +40,7 @@ class AutoSource(FrameSource):
         devices: list[str] | None = None,
         demo_folder: str | Path | None = None,
         fps: float | None = DEMO_FPS,
+        model_size: tuple[int, int] | None = None,
     ) -> None:
         if target:
             raise ConfigError(f"the auto source takes no argument: use 'auto', not 'auto:{target}'")
@@ -48,6 +49,7 @@ class AutoSource(FrameSource):
         self._devices = devices
         self._demo_folder = demo_folder
         self.fps = check_fps(fps)
+        self.model_size = model_size  # for a Pi camera: a second stream at the model's size
         self.chosen: FrameSource | None = None
         self._dropped_before = 0
 
@@ -100,7 +102,9 @@ class AutoSource(FrameSource):
             usb = " (USB webcams are left to V4L2)" if cameras else ""
             logger.info("auto: picamera2 sees no Raspberry Pi camera%s", usb)
             return None
-        return Picamera2Source(camera=self.name, camera_factory=factory, fps=self.fps)
+        return Picamera2Source(
+            camera=self.name, camera_factory=factory, fps=self.fps, model_size=self.model_size
+        )
 
     def _try(self, candidate: FrameSource) -> bool:
         try:
@@ -137,7 +141,7 @@ class AutoSource(FrameSource):
         if frame is None:
             return None
         # the chosen source is new after every reopen: keep seq counting across them
-        return self._frame(frame.rgb, frame.timestamp, lores=frame.lores)
+        return self._frame(frame.rgb, frame.timestamp, lores=frame.lores, model_rgb=frame.model_rgb)
 
     def _close(self) -> None:
         if self.chosen is not None:

@@ -114,6 +114,7 @@ class FrameSource(ABC):
         rgb: npt.NDArray[np.uint8],
         timestamp: float,
         lores: npt.NDArray[np.uint8] | None = None,
+        model_rgb: npt.NDArray[np.uint8] | None = None,
     ) -> Frame:
         """A Frame with this source's camera name and its own running count as ``seq``.
 
@@ -122,7 +123,12 @@ class FrameSource(ABC):
         """
         try:
             frame = Frame(
-                rgb=rgb, camera=self.name, seq=self.frames_read, timestamp=timestamp, lores=lores
+                rgb=rgb,
+                camera=self.name,
+                seq=self.frames_read,
+                timestamp=timestamp,
+                lores=lores,
+                model_rgb=model_rgb,
             )
         except (TypeError, ValueError) as exc:
             raise FrameError(f"{self.describe()}: unusable frame ({exc})") from exc

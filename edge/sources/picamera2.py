@@ -2,6 +2,11 @@
 
 Two streams from one capture: "main" (default 640x480) becomes ``Frame.rgb`` and the
 low-resolution "lores" stream (default 64x48, the colors stage's size) becomes ``Frame.lores``.
+Given a ``model_size`` (the classifier's input), the lores stream is instead the smallest picture
+with the main picture's aspect that covers the model's input within picamera2's alignment rules
+(for a 96x96 model and a 640x480 main picture: 128x96): the ISP does the resize for free, the
+picture becomes ``Frame.model_rgb`` (which the classify stage crops, and no longer resizes when
+it covers the input exactly) and ``Frame.lores`` is shrunk from it.
 picamera2's "RGB888" is B, G, R in memory and is converted. A Pi 4 or older (``Platform.VC4``)
 only gives "lores" as YUV420, which is decoded with the matrix of the colour space the camera
 reports; its ISP also makes the lores stream at least 64 x 64, so the lores picture is resized
@@ -101,6 +106,7 @@ class Picamera2Source(GrabbingSource[Captured]):
         lores_width: int = 64,
         lores_height: int = 48,
         fps: float | None = None,
+        model_size: tuple[int, int] | None = None,
         camera_factory: CameraFactory | None = None,
     ) -> None:
         index = _camera_index(target)
@@ -114,10 +120,12 @@ class Picamera2Source(GrabbingSource[Captured]):
         self.use_lores = check_flag(lores, "lores")
         self.fps = check_fps(fps)
         self._factory = camera_factory or import_picamera2()
+        self.model_stream = self._model_stream(model_size)  # the lores size it needs, or None
         self._check_alignment()
         self._streams: dict[str, dict[str, Any]] = {}
         self._colour_space: Any = None
         self._lores_out = self.lores_size
+        self._model_picture = False  # the lores stream as configured is the model's picture
         self._closing = threading.Event()
 
     @property
@@ -127,8 +135,22 @@ class Picamera2Source(GrabbingSource[Captured]):
 
     def _requested(self) -> dict[str, Any]:
         main = {"size": self.size, "format": "RGB888"}
-        lores = {"size": self.lores_size, "format": self.lores_format} if self.use_lores else None
+        size = self.model_stream or self.lores_size
+        lores = {"size": size, "format": self.lores_format} if self.use_lores else None
         return {"main": main, "lores": lores}
+
+    def _model_stream(self, model_size: tuple[int, int] | None) -> tuple[int, int] | None:
+        """The lores size that gives the model's picture, or None (no model size, no lores
+        stream, or a model larger than the main picture)."""
+        if model_size is None or not self.use_lores:
+            return None
+        model = (_pixels(model_size[0], "model width"), _pixels(model_size[1], "model height"))
+        align = _alignment(self._factory, self.lores_format)
+        least = 64 if _is_vc4(self._factory.platform) else 2  # the Pi 4 ISP's lores minimum
+        size = model_stream_size(self.size, model, align, least)
+        if size is None:
+            logger.info("%s: no stream at the model's %dx%d", self.describe(), *model)
+        return size
 
     def _check_alignment(self) -> None:
         """picamera2 rounds widths down (to 32/64/128 pixels): refuse a size that becomes 0."""
@@ -175,17 +197,23 @@ class Picamera2Source(GrabbingSource[Captured]):
         self._streams = {name: dict(actual[name]) for name in ("main", "lores") if actual.get(name)}
         self._colour_space = actual.get("colour_space")
         self._lores_out = fit_aspect(self._streams["main"]["size"], self.lores_size)
+        lores = self._streams.get("lores")
+        self._model_picture = bool(
+            self.model_stream
+            and lores
+            and same_aspect(self._streams["main"]["size"], lores["size"])
+        )
         logger.info("%s streams: %s", self.describe(), _describe_streams(self._streams))
 
     def _to_frame(self, item: Captured, timestamp: float) -> Frame:
         main, lores = item
         rgb = to_rgb(main, self._streams["main"])
-        small = None
+        small = model = None
         if lores is not None:
-            small = resize(
-                to_rgb(lores, self._streams["lores"], self._colour_space), self._lores_out
-            )
-        return self._frame(rgb, timestamp, lores=small)
+            picture = to_rgb(lores, self._streams["lores"], self._colour_space)
+            model = picture if self._model_picture else None
+            small = resize(picture, self._lores_out)
+        return self._frame(rgb, timestamp, lores=small, model_rgb=model)
 
     def _close(self) -> None:
         self._closing.set()  # the grab thread stops waiting and shuts the camera
@@ -214,6 +242,26 @@ def fit_aspect(main: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
     """The largest size within ``box`` with the main picture's aspect (the lores field of view)."""
     scale = min(box[0] / main[0], box[1] / main[1])
     return max(1, round(main[0] * scale)), max(1, round(main[1] * scale))
+
+
+def model_stream_size(
+    main: tuple[int, int], model: tuple[int, int], align: int, least: int = 2
+) -> tuple[int, int] | None:
+    """The smallest (width, height) with the main picture's aspect that covers ``model`` (and
+    ``least`` pixels each way), its width a multiple of ``align`` and its height even, no larger
+    than ``main``; None if there is none."""
+    width = -(-max(model[0], least) // align) * align
+    while width <= main[0]:
+        height = 2 * round(width * main[1] / main[0] / 2)
+        if height >= max(model[1], least) and height <= main[1]:
+            return width, height
+        width += align
+    return None
+
+
+def same_aspect(main: tuple[int, int], other: tuple[int, int]) -> bool:
+    """``other`` has the main picture's aspect, to the pixel."""
+    return abs(other[1] - other[0] * main[1] / main[0]) <= 1.0
 
 
 def resize(image: Image, size: tuple[int, int]) -> Image:

@@ -68,7 +68,7 @@ def test_a_stalled_pi_4_sensor_is_recovered_in_process_and_every_frame_delivered
     print(f"recovery after a stall: {', '.join(f'{g:.2f} s' for g in recoveries)}")
     assert max(recoveries) <= STALL_TIMEOUT + FIRST_BACKOFF + 0.5, gaps
     assert caplog.text.count(" is back after ") == 2
-    assert "lores 64x64 YUV420" in caplog.text
+    assert "lores 128x96 YUV420" in caplog.text  # the classifier's picture, 64 and up each way
 
 
 def test_auto_passes_over_a_picamera2_that_cannot_be_imported(

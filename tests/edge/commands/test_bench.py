@@ -107,3 +107,12 @@ def test_bad_numbers_are_usage_errors(args: list[str], capsys: pytest.CaptureFix
     assert exited.value.code == EX_USAGE
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("edge bench: argument --")
+
+
+def test_a_camera_source_is_asked_for_the_classifiers_picture() -> None:
+    from edge.commands.bench import unpaced_source
+    from edge.sources.auto import AutoSource
+
+    auto = unpaced_source("auto", (96, 96))  # a Pi camera, when auto finds one
+    assert isinstance(auto, AutoSource) and auto.model_size == (96, 96)
+    assert unpaced_source("demo", (96, 96)).spec == "demo"  # not a camera: nothing to ask

@@ -573,3 +573,105 @@ def test_tracker_replaces_worse_tracked_colors_with_a_better_cold_start() -> Non
     pixels = downsample(noisy(final, 99), (64, 48)).reshape(-1, 3).astype(np.float64)
     cold = np.array([c.rgb for c in dominant_colors(noisy(final, 99), k=2)], np.float64)
     assert inertia(pixels, shown) <= 1.02 * inertia(pixels, cold)
+
+
+# --- the tracker on pans: colors coming in, exact errors ----------------------------------------
+
+
+def squared_error(pixels: Image, centers: npt.NDArray[np.float64]) -> float:
+    """The exact sum of squared distances of ``pixels`` (n, 3) to their nearest center."""
+    wide = pixels.reshape(-1, 3).astype(np.float64)
+    return float(((wide[:, None] - centers[None]) ** 2).sum(axis=2).min(axis=1).sum())
+
+
+def test_a_color_panning_in_is_shown_within_a_few_frames() -> None:
+    # four clusters on three colors: the fourth splits one of them by its noise, and warm
+    # iterations alone keep it there while green comes in (a cold start finds it)
+    tracker = ColorTracker(k=4)
+    three = stripes([((210, 30, 30), 214), ((30, 40, 210), 213), ((120, 120, 120), 213)], 480)
+    green = np.array((40, 200, 60))
+    found_at, visible_at = None, None
+    for step in range(40):  # a green stripe slides in from the left, 8 pixels a frame
+        frame = three.copy()
+        frame[:, : 8 * step] = green
+        colors = tracker.update(noisy(frame, step))
+        if visible_at is None and 8 * step >= 0.05 * 640:
+            visible_at = step  # 5% of the frame
+        near = [c for c in colors if np.abs(np.array(c.rgb) - green).max() <= 12]
+        if found_at is None and near:
+            found_at = step
+    assert visible_at is not None and found_at is not None
+    assert found_at - visible_at <= 3
+    assert tracker.cold_starts == 1
+
+
+def hue_wheel(size: int = 240) -> Image:
+    """Every hue around a circle on black: K-means can turn its clusters round the circle for
+    nothing, so noise alone would move them."""
+    import cv2
+
+    yy, xx = np.mgrid[0:size, 0:size] - size / 2
+    hue = ((np.arctan2(yy, xx) + np.pi) / (2 * np.pi) * 180).astype(np.uint8)
+    inside = (np.hypot(yy, xx) < size * 0.45).astype(np.uint8) * 255
+    hsv = np.dstack([hue, inside, inside]).astype(np.uint8)
+    return np.asarray(cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB), np.uint8)
+
+
+@pytest.mark.parametrize("base", ["wheel", "scene"])
+def test_tracker_shows_a_long_static_clip_without_jitter(base: str) -> None:
+    image = hue_wheel() if base == "wheel" else scene(11, 160, 120)
+    tracker = ColorTracker()
+    shown = [tuple(c.rgb for c in tracker.update(noisy(image, 500 + i, 1))) for i in range(150)]
+    assert len(set(shown)) == 1  # neither a value nor the order ever changed
+    assert tracker.cold_starts == 1
+
+
+def test_squared_errors_are_exact_where_inertia_is_not() -> None:
+    # pixel 1 lies exactly half-way between centers 0 and 2: refine's tie fix-up gives it to the
+    # first center, after the centers were computed with it counted for both
+    pixels = np.array([[0, 0, 0], [1, 0, 0], [2, 0, 0], [2, 0, 0], [9, 9, 9]], np.uint8)
+    points = kmeans.pixel_points(pixels, squares=True)
+    start = np.array([[0, 0, 0], [2, 0, 0], [9, 9, 9]], np.float32)
+    clusters = kmeans.refine(points, kmeans.center_rows(start), 1, measure=True)
+    assert clusters.masses.sum() == len(pixels)
+    exact = squared_error(pixels, clusters.centers.astype(np.float64))
+    assert points.inertia(clusters) != pytest.approx(exact, rel=1e-3)
+    ours, again = points.squared_errors(clusters.centers, start)
+    assert ours == pytest.approx(exact, rel=1e-6)
+    assert again == pytest.approx(squared_error(pixels, start.astype(np.float64)), rel=1e-6)
+    assert clusters.start_error == pytest.approx(again, rel=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_squared_errors_equal_the_straightforward_sum(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    pixels = downsample(scene(seed), (64, 48)).reshape(-1, 3)
+    centers = rng.uniform(0, 255, (5, 3)).astype(np.float32)
+    expected = squared_error(pixels, centers.astype(np.float64))
+    for squares in (True, False):  # the squared norms summed once, or per point
+        (error,) = kmeans.pixel_points(pixels, squares).squared_errors(centers)
+        assert error == pytest.approx(expected, rel=1e-5)
+
+
+def test_the_challenger_is_judged_on_exact_squared_errors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    decided: list[tuple[float, float]] = []
+    exact = kmeans.Points.squared_errors
+
+    def spy(points: kmeans.Points, *centers: npt.NDArray[np.float32]) -> list[float]:
+        errors = exact(points, *centers)
+        if len(centers) == 2:
+            decided.append((errors[0], errors[1]))
+        return errors
+
+    def refused(*_: object) -> float:
+        raise AssertionError("the tracker decided on Points.inertia")
+
+    monkeypatch.setattr(kmeans.Points, "squared_errors", spy)
+    monkeypatch.setattr(kmeans.Points, "inertia", refused)
+    tracker = ColorTracker()
+    frames = [noisy(scene(3), i) for i in range(40)]
+    for frame in frames:
+        tracker.update(frame)
+    assert len(decided) >= 2  # a challenge every CHALLENGE_FRAMES frames, at least

@@ -11,8 +11,14 @@ import pytest
 
 from edge.inference.bundle import load_bundle
 from edge.inference.classify import FEW_LABELS, select_top
-from edge.inference.model import TFLiteModel
-from edge.inference.preprocess import FramePreprocessor, Preprocess, dequantize, resize_steps
+from edge.inference.model import TFLiteModel, input_path
+from edge.inference.preprocess import (
+    FramePreprocessor,
+    Preprocess,
+    dequantize,
+    quantize,
+    resize_steps,
+)
 
 
 def _frame(rng: np.random.Generator, height: int = 480, width: int = 640) -> np.ndarray:
@@ -124,3 +130,60 @@ def test_output_is_dequantized_like_the_reference(
         assert model.run(rgb, out=buffer) is buffer  # the per-frame path: written in place
         np.testing.assert_array_equal(buffer, results[-1])
     assert len({r.tobytes() for r in results}) > 1
+
+
+def test_a_frame_of_the_input_size_is_used_as_it_is(rng: np.random.Generator) -> None:
+    rgb = _frame(rng, 96, 128)
+    stretch = FramePreprocessor(Preprocess(128, 96, resize="stretch"))
+    assert stretch(rgb) is rgb  # no copy
+    crop = FramePreprocessor(Preprocess(96, 96))(rgb)  # the centered 96x96: a view
+    assert np.shares_memory(crop, rgb)
+    np.testing.assert_array_equal(crop, rgb[:, 16:112])
+    fresh = Preprocess(96, 96).pixels(rgb)  # training and calibration get their own array
+    assert not np.shares_memory(fresh, rgb)
+    np.testing.assert_array_equal(fresh, crop)
+
+
+def _table(normalize: str, scale: float, zero_point: int, dtype: type) -> np.ndarray:
+    offset, divisor = Preprocess(8, 8, normalize=normalize).affine  # type: ignore[arg-type]
+    values = (np.arange(256, dtype=np.float32) - offset) / divisor
+    return quantize(values, float(np.float32(scale)), zero_point, dtype)
+
+
+@pytest.mark.parametrize(
+    ("table", "path"),
+    [
+        (_table("zero_one", 1 / 255, -128, np.int8), "xor"),  # what edge convert makes
+        (_table("zero_one", 1 / 255, 0, np.uint8), "copy"),
+        (_table("none", 1.0, 0, np.uint8), "copy"),
+        (_table("none", 1.0, -128, np.int8), "xor"),
+        (_table("zero_one", 1 / 255, -127, np.int8), "lut"),
+        (_table("minus_one_one", 2 / 255, 0, np.int8), "lut"),
+        (_table("zero_one", 1 / 256, -128, np.int8), "lut"),
+        (np.arange(256, dtype=np.float32) / 255, "take"),
+    ],
+)
+def test_the_bit_paths_are_taken_only_where_they_are_the_table(
+    table: np.ndarray, path: str
+) -> None:
+    assert input_path(table) == path
+    pixels = np.arange(256, dtype=np.uint8)
+    if path == "xor":
+        np.testing.assert_array_equal(pixels ^ 0x80, table.view(np.uint8))
+    elif path == "copy":
+        np.testing.assert_array_equal(pixels, table.view(np.uint8))
+
+
+@pytest.mark.parametrize("normalize", ["zero_one", "minus_one_one"])
+def test_the_input_tensor_is_the_table_looked_up(
+    normalize: str, make_bundle: Callable[..., Path], rng: np.random.Generator
+) -> None:
+    bundle = load_bundle(make_bundle("softmax"))
+    preprocess = {**bundle.preprocess.as_dict(), "normalize": normalize}
+    model = TFLiteModel.from_bundle(load_bundle(make_bundle("softmax", preprocess=preprocess)))
+    assert model.input_path == ("xor" if normalize == "zero_one" else "lut")
+    for rgb in (_frame(rng), _frame(rng, model.preprocess.height, model.preprocess.width)):
+        model.set_input(rgb)
+        pixels = model.preprocess.pixels(rgb)
+        expected = np.take(model._lut, pixels)  # the table itself, value by value
+        np.testing.assert_array_equal(model.interpreter.get_tensor(model._input_index)[0], expected)
