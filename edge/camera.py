@@ -20,10 +20,11 @@ from edge.config import DEMO, CameraConfig, Config
 from edge.control import CameraInfo, Command, Counters
 from edge.errors import CommandError, EdgeError
 from edge.pacing import Pacer
-from edge.pipeline import Pipeline, Stages
+from edge.pipeline import Pipeline, Stages, crop_roi
 from edge.state import SeqCounter
 
 if TYPE_CHECKING:
+    from edge.capture import Capturer
     from edge.daemon import Outputs
     from edge.frames import Frame
     from edge.inference.anomaly import AnomalyDetector
@@ -72,6 +73,7 @@ class CameraWorker(threading.Thread):
         self.seq = _seq_counter(config, camera.name)
         self.models = model_files(camera)
         self.pipeline = Pipeline(config.device, build_stages(camera, self.state_dir), self.seq.next)
+        self.capturer = _capturer(camera, self.state_dir)
 
     @property
     def camera_name(self) -> str:
@@ -111,6 +113,8 @@ class CameraWorker(threading.Thread):
         finally:
             self.finished = True
             self.seq.close()
+            if self.capturer is not None:
+                self.capturer.close()
 
     def _loop(self) -> None:
         from edge.sources import EndOfStream
@@ -129,7 +133,10 @@ class CameraWorker(threading.Thread):
                     return
                 if frame is None:
                     return
-                self.outputs.publish(self.pipeline.process(frame, capture_ms, wait_ms), frame)
+                record = self.pipeline.process(frame, capture_ms, wait_ms)
+                self.outputs.publish(record, frame)
+                if self.capturer is not None:
+                    self.capturer.consider(crop_roi(frame.rgb, self.camera.roi), record)
                 if self.max_frames and self.pipeline.stats.processed >= self.max_frames:
                     return
 
@@ -168,6 +175,16 @@ class CameraWorker(threading.Thread):
             logger.info("%s: confidence threshold now %g", name, command.value)
         elif command.name == "reload":
             self._reload()
+        elif command.name == "capture":
+            self._capture()
+
+    def _capture(self) -> None:
+        capture = self.camera.capture
+        if self.capturer is None or "command" not in capture.when:
+            logger.warning("%s: capture asked for, but [cameras.capture] when has no "
+                           "\"command\"", self.camera.name)  # fmt: skip
+            return
+        self.capturer.request()
 
     def reload_if_models_changed(self) -> None:
         """Queue a reload of the models if their files changed on disk since they were loaded."""
@@ -214,6 +231,14 @@ class DaemonControl:
             cameras = ", ".join(sorted(self.workers))
             raise CommandError(f"no camera named {command.camera!r}; cameras: {cameras}")
         worker.commands.put(command)
+
+
+def _capturer(camera: CameraConfig, out_dir: Path) -> Capturer | None:
+    if not camera.capture.enabled:
+        return None
+    from edge.capture import Capturer
+
+    return Capturer(camera.name, camera.capture, camera.capture.directory(out_dir))
 
 
 def _seq_counter(config: Config, camera: str) -> SeqCounter:

@@ -13,6 +13,7 @@ Commands (the payload is UTF-8 text):
     set/paused                 "true"/"false" (also on/off, 1/0): pause or resume
     set/confidence_threshold   a number in [0, 1]: below it the label is "unknown"
     set/reload                 load the camera's models again from their files
+    set/capture                save the next frame for training ([cameras.capture] "command")
 
 A command that cannot be parsed raises ``CommandError`` (edge.errors) with what was wrong; the
 publisher logs it and carries on.
@@ -28,11 +29,12 @@ from typing import Literal, Protocol
 
 from edge.errors import CommandError
 
-CommandName = Literal["pause", "resume", "confidence_threshold", "reload"]
-COMMANDS = ("pause", "resume", "paused", "confidence_threshold", "reload")
+CommandName = Literal["pause", "resume", "confidence_threshold", "reload", "capture"]
+COMMANDS = ("pause", "resume", "paused", "confidence_threshold", "reload", "capture")
 TRUE, FALSE = frozenset({"true", "on", "1", "yes"}), frozenset({"false", "off", "0", "no"})
 MAX_PAYLOAD = 64
-SIMPLE: dict[str, CommandName] = {"pause": "pause", "resume": "resume", "reload": "reload"}
+SIMPLE: dict[str, CommandName] = {"pause": "pause", "resume": "resume", "reload": "reload",
+                                  "capture": "capture"}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ ENTITIES = [
     "sensor.pi_shed_door_anomaly_score",
     "binary_sensor.pi_shed_door_anomaly",
     "button.pi_shed_door_reload_models",
+    "button.pi_shed_door_capture_frame",
     "sensor.pi_shed_door_fps",
     "sensor.pi_shed_cpu_temperature",
     "sensor.pi_shed_mqtt_outbox",

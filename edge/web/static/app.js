@@ -42,9 +42,23 @@ function camera(name) {
   const img = element.querySelector("img.live");
   img.addEventListener("error", () => setTimeout(() => { img.src = `${path}/stream.mjpg?t=${Date.now()}`; }, 2000));
   img.src = `${path}/stream.mjpg`;
+  for (const button of element.querySelectorAll(".actions button")) {
+    button.addEventListener("click", () => press(element, path, button.dataset.command));
+  }
   refreshHistory(name);
   setInterval(() => refreshHistory(name), HISTORY_MS);
   return entry;
+}
+
+async function press(element, path, command) {
+  const said = element.querySelector(".actions .said");
+  try {
+    const response = await fetch(`${path}/${command}`, {method: "POST"});
+    const answer = await response.json();
+    said.textContent = response.ok ? `${command}: asked` : `${command}: ${answer.error}`;
+  } catch (error) {
+    said.textContent = `${command}: ${error}`;
+  }
 }
 
 function showCamera(name, data) {

@@ -104,6 +104,7 @@ def test_change_filter_heartbeat_and_reference() -> None:
         ("confidence_threshold", b"0.5", Command("c", "confidence_threshold", 0.5)),
         ("confidence_threshold", b"1", Command("c", "confidence_threshold", 1.0)),
         ("reload", b"reload", Command("c", "reload")),
+        ("capture", b"capture", Command("c", "capture")),
     ],
 )
 def test_good_commands(name: str, payload: bytes, command: Command) -> None:
