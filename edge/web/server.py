@@ -40,7 +40,8 @@ logger = logging.getLogger(__name__)
 COOKIE = "edge_token"
 COOKIE_AGE_S = 30 * 86400
 STATIC = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
-          "style.css": "text/css; charset=utf-8"}  # fmt: skip
+          "style.css": "text/css; charset=utf-8", "label.html": "text/html; charset=utf-8",
+          "label.js": "text/javascript; charset=utf-8"}  # fmt: skip
 MAX_STREAMS = 8  # MJPEG watchers per camera
 WAIT_S = 0.5  # a stream looks at the stop flag at least this often
 BOUNDARY = "frame"
