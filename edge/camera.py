@@ -96,12 +96,13 @@ class CameraWorker(threading.Thread):
     def info(self) -> CameraInfo:
         """The camera as MQTT and Home Assistant describe it."""
         stages = self.pipeline.stages
-        classifier, detector = stages.classifier, stages.detector
+        classifier, detector, candidate = stages.classifier, stages.detector, stages.candidate
         return CameraInfo(
             self.camera.name,
             labels=classifier.labels if classifier is not None else (),
             classifier=classifier.name if classifier is not None else None,
             anomaly=detector.name if detector is not None else None,
+            candidate=candidate.name if candidate is not None else None,
         )
 
     def run(self) -> None:
@@ -263,7 +264,8 @@ def model_files(camera: CameraConfig) -> tuple[tuple[str, int, int], ...]:
     """(path, size, modification time) of each file of the camera's model bundles."""
     found: list[tuple[str, int, int]] = []
     for spec, demo_path in ((camera.classifier, demo.classifier_path),
-                            (camera.anomaly, demo.autoencoder_path)):  # fmt: skip
+                            (camera.anomaly, demo.autoencoder_path),
+                            (camera.candidate, demo.classifier_path)):  # fmt: skip
         path = resolve_model(spec, demo_path)
         for part in (path.with_suffix(".tflite"), path.with_suffix(".json")) if path else ():
             try:
@@ -296,4 +298,14 @@ def build_stages(camera: CameraConfig, state_dir: Path | None = None) -> Stages:
 
             calibration.apply(detector, state_dir, camera.name)
     tracker = ColorTracker(k=camera.colors.k, size=camera.colors.size)
-    return Stages(camera, tracker, classifier, detector)
+    return Stages(camera, tracker, classifier, detector, _candidate(camera))
+
+
+def _candidate(camera: CameraConfig) -> Classifier | None:
+    """The camera's candidate classifier (run in shadow), loaded; None without one."""
+    path = resolve_model(camera.candidate, demo.classifier_path)
+    if path is None:
+        return None
+    from edge.inference.classify import Classifier
+
+    return Classifier.from_bundle(path, camera.num_threads)

@@ -67,6 +67,8 @@ class CameraConfig(Section):
     stall_timeout: Annotated[float, Field(gt=0, le=3600)] = 10.0
     colors: ColorsConfig = ColorsConfig()
     capture: CaptureConfig = CaptureConfig()
+    candidate: str = ""  # a classifier bundle run in shadow beside ``classifier``
+    candidate_every: Annotated[int, Field(ge=1, le=10_000)] = 1
 
     @field_validator("source")
     @classmethod

@@ -45,6 +45,7 @@ class CameraInfo:
     labels: tuple[str, ...] = ()
     classifier: str | None = None
     anomaly: str | None = None
+    candidate: str | None = None  # the classifier in shadow
 
 
 @dataclass(frozen=True)

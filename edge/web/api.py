@@ -105,7 +105,11 @@ class Site:
                 "status": worker.describe(),
                 "fps": stats["cameras"].get(name, {}).get("fps", 0.0),
                 "stats": stats["cameras"].get(name, {}),
-                "models": {"classifier": info.classifier, "anomaly": info.anomaly},
+                "models": {
+                    "classifier": info.classifier,
+                    "anomaly": info.anomaly,
+                    "candidate": info.candidate,
+                },
                 "record": record.as_dict() if record is not None else None,
             }
         return {

@@ -82,6 +82,29 @@ function showCamera(name, data) {
     `<tr><td>${stage}</td><td>${fmt(s && s.p50, 1)}</td><td>${fmt(s && s.p95, 1)}</td>` +
     `<td>${fmt(s && s.max, 1)}</td></tr>`);
   element.querySelector(".latency tbody").innerHTML = rows.join("");
+  showCandidate(element, data.models.candidate, stats.candidate);
+}
+
+function showCandidate(element, name, shadow) {
+  text(element, ".candidate", name || "none");
+  const agreement = shadow && shadow.agreement != null && shadow.model === name
+    ? `${fmt(shadow.agreement * 100, 1)}% of ${shadow.compared}` +
+      (shadow.latency_ms ? `, ${fmt(shadow.latency_ms.p50, 1)} ms` : "")
+    : "–";
+  text(element, ".agreement", agreement);
+  const table = element.querySelector("table.confusion");
+  table.hidden = !(shadow && shadow.model === name && shadow.compared);
+  if (table.hidden) return;
+  const columns = [...new Set(Object.values(shadow.confusion).flatMap(Object.keys))].sort();
+  const cell = (value) => { const td = document.createElement("td"); td.textContent = value; return td; };
+  const head = document.createElement("tr");
+  head.append(cell(""), ...columns.map(cell));
+  table.tHead.replaceChildren(head);
+  table.tBodies[0].replaceChildren(...Object.entries(shadow.confusion).map(([live, row]) => {
+    const tr = document.createElement("tr");
+    tr.append(cell(live), ...columns.map((c) => cell(row[c] || 0)));
+    return tr;
+  }));
 }
 
 function showStatus(status) {
