@@ -15,12 +15,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edge import demo
+from edge import demo, promotion
 from edge.config import DEMO, CameraConfig, Config
 from edge.control import CameraInfo, Command, Counters
 from edge.errors import CommandError, EdgeError
 from edge.pacing import Pacer
 from edge.pipeline import Pipeline, Stages, crop_roi
+from edge.promotion import Choice
 from edge.state import SeqCounter
 
 if TYPE_CHECKING:
@@ -72,7 +73,10 @@ class CameraWorker(threading.Thread):
         self.state_dir = config.outputs.files.directory()
         self.seq = _seq_counter(config, camera.name)
         self.models = model_files(camera)
-        self.pipeline = Pipeline(config.device, build_stages(camera, self.state_dir), self.seq.next)
+        self.choice = promotion.choose(camera, self.state_dir)
+        self.previous: Classifier | None = None  # the live classifier before a promotion
+        stages = build_stages(camera, self.state_dir, self.choice)
+        self.pipeline = Pipeline(config.device, stages, self.seq.next)
         self.capturer = _capturer(camera, self.state_dir)
 
     @property
@@ -178,6 +182,47 @@ class CameraWorker(threading.Thread):
             self._reload()
         elif command.name == "capture":
             self._capture()
+        elif command.name == "promote":
+            self._promote()
+        elif command.name == "rollback":
+            self._rollback()
+
+    def _promote(self) -> None:
+        """The candidate becomes the live classifier between two frames (both are loaded)."""
+        stages = self.pipeline.stages
+        if stages.candidate is None:
+            logger.warning("%s: promote: there is no candidate (the camera's candidate = "
+                           "\"BUNDLE.tflite\")", self.camera.name)  # fmt: skip
+            return
+        self.previous = stages.classifier
+        stages.swap(stages.candidate, None)
+        self._choose(promotion.promoted(self.choice))
+
+    def _rollback(self) -> None:
+        """The classifier before the last promotion is live again."""
+        stages, choice = self.pipeline.stages, self.choice
+        if choice.previous is None:
+            logger.warning("%s: rollback: no model to return to", self.camera.name)
+            return
+        try:
+            previous = self.previous or _classifier(choice.previous, self.camera)
+        except EdgeError as exc:
+            logger.error("%s: rollback failed, keeping the live model: %s", self.camera.name, exc)
+            return
+        new = promotion.rolled_back(choice, self.camera)
+        stages.swap(previous, stages.classifier if new.candidate == choice.live else None)
+        self.previous = None
+        self._choose(new)
+
+    def _choose(self, choice: Choice) -> None:
+        self.choice = choice
+        logger.info("%s: %s", self.camera.name, choice.describe())
+        try:
+            promotion.save(self.state_dir, self.camera, choice)
+        except OSError as exc:
+            logger.error("%s: cannot keep the model choice (it holds until a restart): %s",
+                         self.camera.name, exc)  # fmt: skip
+        self.on_reloaded()  # Home Assistant learns the new labels
 
     def _capture(self) -> None:
         capture = self.camera.capture
@@ -196,7 +241,7 @@ class CameraWorker(threading.Thread):
     def _reload(self) -> None:
         self.models = model_files(self.camera)
         try:
-            stages = build_stages(self.camera, self.state_dir)
+            stages = build_stages(self.camera, self.state_dir, self.choice)
         except EdgeError as exc:
             logger.error("%s: reload failed, keeping the old models: %s", self.camera.name, exc)
             return
@@ -276,18 +321,17 @@ def model_files(camera: CameraConfig) -> tuple[tuple[str, int, int], ...]:
     return tuple(found)
 
 
-def build_stages(camera: CameraConfig, state_dir: Path | None = None) -> Stages:
+def build_stages(
+    camera: CameraConfig, state_dir: Path | None = None, choice: Choice | None = None
+) -> Stages:
     """The camera's stages: its color tracker and its models, resolved and loaded; with the
-    threshold that ``edge calibrate`` kept in ``state_dir`` for the camera's autoencoder."""
+    threshold that ``edge calibrate`` kept in ``state_dir`` for the camera's autoencoder, and
+    the classifiers of ``choice`` (default: the config's, see edge.promotion)."""
     from edge.inference.colors import ColorTracker
 
-    classifier: Classifier | None = None
+    choice = choice or promotion.configured(camera)
     detector: AnomalyDetector | None = None
-    classifier_path = resolve_model(camera.classifier, demo.classifier_path)
-    if classifier_path is not None:
-        from edge.inference.classify import Classifier
-
-        classifier = Classifier.from_bundle(classifier_path, camera.num_threads)
+    classifier = _classifier(choice.live, camera)
     anomaly_path = resolve_model(camera.anomaly, demo.autoencoder_path)
     if anomaly_path is not None:
         from edge.inference.anomaly import AnomalyDetector
@@ -298,12 +342,12 @@ def build_stages(camera: CameraConfig, state_dir: Path | None = None) -> Stages:
 
             calibration.apply(detector, state_dir, camera.name)
     tracker = ColorTracker(k=camera.colors.k, size=camera.colors.size)
-    return Stages(camera, tracker, classifier, detector, _candidate(camera))
+    candidate = _classifier(choice.candidate, camera)
+    return Stages(camera, tracker, classifier, detector, candidate)
 
 
-def _candidate(camera: CameraConfig) -> Classifier | None:
-    """The camera's candidate classifier (run in shadow), loaded; None without one."""
-    path = resolve_model(camera.candidate, demo.classifier_path)
+def _classifier(path: Path | None, camera: CameraConfig) -> Classifier | None:
+    """A classifier bundle loaded for the camera; None without one."""
     if path is None:
         return None
     from edge.inference.classify import Classifier

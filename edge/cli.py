@@ -179,6 +179,10 @@ def _add_system_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     label.add_arguments(p)
     p.set_defaults(handler=label.run)
 
+    from edge.commands import models
+
+    models.add_parsers(sub)
+
 
 # -- workstation commands (convert/, models/), registered as entry points ---------------
 

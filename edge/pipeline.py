@@ -134,6 +134,13 @@ class Stages:
         agrees = live is not None and decision(live) == label
         return CandidateResult(candidate.name, made.top, label, agrees)
 
+    def swap(self, classifier: Classifier | None, candidate: Classifier | None) -> None:
+        """Other classifiers, live and in shadow, from the next frame on (a promotion)."""
+        self.classifier, self.candidate = classifier, candidate
+        self._smoother = Smoother(self.camera.smoothing)
+        self._candidate_smoother = Smoother(self.camera.smoothing)
+        self._frames = 0
+
 
 def decision(classification: Classified) -> str:
     """The decided label: ``label`` when set ("unknown" below the threshold), else the top."""

@@ -18,6 +18,7 @@ from edge.publishers.mqtt.stats import StatsCollector
 if TYPE_CHECKING:
     from edge.config import CameraConfig
     from edge.control import CameraInfo, Command, Counters
+    from edge.promotion import Choice
     from edge.web.views import CameraView
 
 STATS_EVERY_S = 5.0  # fps and latency percentiles cover (about) the last 5 seconds
@@ -33,6 +34,8 @@ class Camera(Protocol):
     def progress(self) -> float: ...
     def describe(self) -> str: ...
     def info(self) -> CameraInfo: ...
+    @property
+    def choice(self) -> Choice: ...
 
 
 class Cameras(Protocol):
@@ -109,6 +112,8 @@ class Site:
                     "classifier": info.classifier,
                     "anomaly": info.anomaly,
                     "candidate": info.candidate,
+                    "choice": worker.choice.describe(),
+                    "action": worker.choice.action,
                 },
                 "record": record.as_dict() if record is not None else None,
             }

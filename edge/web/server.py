@@ -46,7 +46,7 @@ MAX_STREAMS = 8  # MJPEG watchers per camera
 WAIT_S = 0.5  # a stream looks at the stop flag at least this often
 BOUNDARY = "frame"
 MAX_FORM = 4096
-BUTTONS = ("capture",)  # POST /api/cameras/<camera>/<command>
+BUTTONS = ("capture", "promote", "rollback")  # POST /api/cameras/<camera>/<command>
 UNAUTHORIZED_PAGE = b"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <title>edge-vision: access token</title></head>

@@ -39,6 +39,8 @@ ENTITIES = [
     "binary_sensor.pi_shed_door_anomaly",
     "button.pi_shed_door_reload_models",
     "button.pi_shed_door_capture_frame",
+    "button.pi_shed_door_promote_candidate",
+    "button.pi_shed_door_roll_back_model",
     "sensor.pi_shed_door_fps",
     "sensor.pi_shed_cpu_temperature",
     "sensor.pi_shed_mqtt_outbox",

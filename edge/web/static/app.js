@@ -83,6 +83,7 @@ function showCamera(name, data) {
     `<td>${fmt(s && s.max, 1)}</td></tr>`);
   element.querySelector(".latency tbody").innerHTML = rows.join("");
   showCandidate(element, data.models.candidate, stats.candidate);
+  text(element, ".choice", data.models.choice || "–");
 }
 
 function showCandidate(element, name, shadow) {

@@ -91,6 +91,8 @@ def test_entity_ids_are_what_home_assistant_makes_of_device_and_entity_names() -
         "edge_pi_shed_2_front_anomaly": "binary_sensor.pi_shed_2_front_anomaly",
         "edge_pi_shed_2_front_reload": "button.pi_shed_2_front_reload_models",
         "edge_pi_shed_2_front_capture": "button.pi_shed_2_front_capture_frame",
+        "edge_pi_shed_2_front_promote": "button.pi_shed_2_front_promote_candidate",
+        "edge_pi_shed_2_front_rollback": "button.pi_shed_2_front_roll_back_model",
         "edge_pi_shed_2_front_fps": "sensor.pi_shed_2_front_fps",
         "edge_pi_shed_2_cpu_temperature": "sensor.pi_shed_2_cpu_temperature",
         "edge_pi_shed_2_outbox": "sensor.pi_shed_2_mqtt_outbox",

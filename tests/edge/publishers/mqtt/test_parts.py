@@ -105,6 +105,8 @@ def test_change_filter_heartbeat_and_reference() -> None:
         ("confidence_threshold", b"1", Command("c", "confidence_threshold", 1.0)),
         ("reload", b"reload", Command("c", "reload")),
         ("capture", b"capture", Command("c", "capture")),
+        ("promote", b"", Command("c", "promote")),
+        ("rollback", b"PRESS", Command("c", "rollback")),
     ],
 )
 def test_good_commands(name: str, payload: bytes, command: Command) -> None:
