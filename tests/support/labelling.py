@@ -20,6 +20,11 @@ from .waiting import wait_for
 
 DELETE, SKIP = "<delete>", "<skip>"
 URL = re.compile(r"on (http://\S+/)")
+SHOWN = """(() => {
+  const img = document.getElementById('picture'), item = state.items[state.index];
+  return item && img.complete && img.naturalWidth > 0
+    && img.src.endsWith(encodeURIComponent(item.name));
+})()"""
 CURRENT = "(() => { const item = state.items[state.index]; return item ? item.name : ''; })()"
 
 
@@ -49,6 +54,7 @@ def label_all(browser: Browser, url: str, truth: Callable[[str], str]) -> list[t
     browser.wait("document.getElementById('left')?.textContent.endsWith('left')")
     done = []
     while name := browser.evaluate(CURRENT):
+        browser.wait(SHOWN)  # a person looks at the picture first
         wanted = truth(name)
         labels = browser.evaluate("state.labels")
         if wanted == SKIP:
