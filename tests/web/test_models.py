@@ -17,6 +17,7 @@ from edge import promotion
 from edge.config import parse_config
 
 from ..conftest import REPO
+from ..support.browser import Browser, chromium
 from ..support.waiting import wait_for
 from .conftest import Daemon
 
@@ -69,6 +70,18 @@ listen = "127.0.0.1:{_free_port()}"
     first = daemon("--out", str(out), config=config, listen=None)
     assert wait_for(lambda: (_newest(out).get("candidate") or {}).get("model") == "digits", 30)
     assert _live(out) == "tiny"
+    if chromium() is not None:  # the page shows the candidate, its agreement and confusion
+        with Browser.launch(tmp_path / "profile") as browser:
+            browser.open(first.url)
+            shown = browser.wait("document.querySelector('.camera .agreement')?.textContent"
+                                 ".match(/^[0-9.]+% of [0-9]+, [0-9.]+ ms$/)?.[0]")  # fmt: skip
+            assert shown.startswith("0.0% of")  # tiny's labels are not digits: never agrees
+            assert (
+                browser.evaluate("document.querySelector('.camera .candidate').textContent")
+                == "digits"
+            )
+            assert not browser.evaluate("document.querySelector('table.confusion').hidden")
+            assert browser.errors() == []
 
     done = _edge("models", "promote", "--config", str(path))
     assert done.returncode == 0, done.stderr

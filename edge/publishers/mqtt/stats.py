@@ -111,8 +111,3 @@ class StatsCollector:
         if name in self._shadow:
             data["candidate"] = self._shadow[name].as_dict()
         return data
-
-    def forget_candidate(self, camera: str) -> None:
-        """The camera has no candidate any more (promoted, or taken out of the config)."""
-        with self._lock:
-            self._shadow.pop(camera, None)
