@@ -266,7 +266,10 @@ class DaemonControl:
     def counters(self) -> dict[str, Counters]:
         return {
             name: Counters(
-                worker.pipeline.stats.processed, worker.source.dropped, worker.paused.is_set()
+                worker.pipeline.stats.processed,
+                worker.source.dropped,
+                worker.paused.is_set(),
+                _captures(worker.capturer),
             )
             for name, worker in self.workers.items()
         }
@@ -277,6 +280,10 @@ class DaemonControl:
             cameras = ", ".join(sorted(self.workers))
             raise CommandError(f"no camera named {command.camera!r}; cameras: {cameras}")
         worker.commands.put(command)
+
+
+def _captures(capturer: Capturer | None) -> tuple[int, int] | None:
+    return (capturer.saved, capturer.dropped) if capturer is not None else None
 
 
 def _capturer(camera: CameraConfig, out_dir: Path) -> Capturer | None:

@@ -149,6 +149,8 @@ class Capturer:
             logger.warning("%s: captures still queued at close were not saved", self.camera)
             return
         self._writer.join(timeout)
+        logger.info("%s: %d frame(s) saved for training in %s, %d dropped (the writer was "
+                    "behind)", self.camera, self.saved, self.folder, self.dropped)  # fmt: skip
 
     def _write_all(self) -> None:
         while (capture := self._queue.get()) is not None:

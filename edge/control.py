@@ -61,6 +61,7 @@ class Counters:
     processed: int = 0
     dropped: int = 0
     paused: bool = False
+    captures: tuple[int, int] | None = None  # frames saved for training, and dropped (full)
 
 
 @dataclass(frozen=True)

@@ -145,3 +145,52 @@ console = false
     assert first is not None and first.shape == (15, 20, 3)  # the region of interest
     record = json.loads(pictures[-1].with_suffix(".json").read_text())["record"]
     assert record["camera"] == "door" and record["classification"]["label"] == "unknown"
+
+
+@pytest.mark.slow
+def test_kill_9_leaves_no_half_picture(tmp_path: Path) -> None:
+    """A daemon saving every frame is killed hard, again and again: every picture in the
+    dataset is whole, every JSON beside one parses."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from ..conftest import REPO
+    from ..support.waiting import wait_for
+
+    config = tmp_path / "edge.toml"
+    config.write_text("""
+[[cameras]]
+name = "door"
+source = "demo"
+fps = 0.0
+anomaly = ""
+[cameras.capture]
+when = ["interval"]
+interval = 0.001
+min_gap = 0.0
+[outputs]
+console = false
+""")
+    folder = tmp_path / "out" / "dataset" / "door" / "unlabelled"
+    for kill in range(3):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "edge.cli", "run", "--quiet", "--config", str(config),
+             "--out", str(tmp_path / "out"), "--no-web"],
+            cwd=REPO, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(REPO)},
+        )  # fmt: skip
+        wanted = 20 * (kill + 1)
+        assert wait_for(lambda: len(list(folder.glob("*.json"))) >= wanted, 60)  # noqa: B023
+        time.sleep(0.05 * kill)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    pictures = sorted(folder.glob("*.jpg"))
+    assert len(pictures) >= 60
+    for picture in pictures:
+        image = cv2.imread(str(picture))
+        assert image is not None and image.shape[2] == 3, picture
+        about = picture.with_suffix(".json")
+        if about.exists():
+            json.loads(about.read_text())

@@ -14,8 +14,10 @@
 
 ``fps`` and the latency percentiles cover the records since the previous stats message;
 ``processed`` and ``dropped`` (frames a live camera skipped for newer ones) count from the
-start; ``candidate`` (only for a camera with a candidate classifier in shadow, edge.shadow)
-counts since that candidate was loaded. ``cpu_temperature_c`` is null where the machine does
+start, as do ``captures`` ({"saved", "dropped"}: frames saved for training and those
+dropped because the writer was behind; only with ``[cameras.capture]``); ``candidate`` (only for
+a camera with a candidate classifier in shadow, edge.shadow) counts since that candidate was
+loaded. ``cpu_temperature_c`` is null where the machine does
 not report one.
 """
 
@@ -107,6 +109,8 @@ class StatsCollector:
             data.update(
                 processed=counters.processed, dropped=counters.dropped, paused=counters.paused
             )
+            if counters.captures is not None:
+                data["captures"] = dict(zip(("saved", "dropped"), counters.captures, strict=True))
         data["latency_ms"] = {stage: summary(stages.get(stage, ()), LATENCY) for stage in STAGES}
         if name in self._shadow:
             data["candidate"] = self._shadow[name].as_dict()

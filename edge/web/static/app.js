@@ -84,6 +84,8 @@ function showCamera(name, data) {
   element.querySelector(".latency tbody").innerHTML = rows.join("");
   showCandidate(element, data.models.candidate, stats.candidate);
   text(element, ".choice", data.models.choice || "–");
+  const captures = stats.captures;
+  text(element, ".captures", captures ? `${captures.saved} (${captures.dropped} dropped)` : "off");
 }
 
 function showCandidate(element, name, shadow) {
