@@ -304,6 +304,9 @@ def _meta(
     meta["quantization"] = options.quantization
     meta["validation"] = {**sizes, **check.report}
     meta["source_model"] = options.model.name
+    dataset = artifacts.read_dataset(options.model)
+    if dataset is not None:
+        meta["dataset"] = dataset  # the folders and the images per label it was trained on
     meta["versions"] = versions()
     meta["created"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return meta

@@ -15,15 +15,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edge import demo
+from edge import demo, promotion
 from edge.config import DEMO, CameraConfig, Config
 from edge.control import CameraInfo, Command, Counters
 from edge.errors import CommandError, EdgeError
 from edge.pacing import Pacer
-from edge.pipeline import Pipeline, Stages
+from edge.pipeline import Pipeline, Stages, crop_roi
+from edge.promotion import Choice
 from edge.state import SeqCounter
 
 if TYPE_CHECKING:
+    from edge.capture import Capturer
     from edge.daemon import Outputs
     from edge.frames import Frame
     from edge.inference.anomaly import AnomalyDetector
@@ -67,7 +69,9 @@ class CameraWorker(threading.Thread):
         from edge.sources import ReconnectingSource, create_source
 
         self.state_dir = config.outputs.files.directory()
-        stages = build_stages(camera, self.state_dir)
+        self.choice = promotion.choose(camera, self.state_dir)
+        self.previous: Classifier | None = None  # the live classifier before a promotion
+        stages = build_stages(camera, self.state_dir, self.choice)
         source = create_source(
             camera.source, camera=camera.name, **source_options(camera, model_size(stages))
         )
@@ -75,6 +79,7 @@ class CameraWorker(threading.Thread):
         self.seq = _seq_counter(config, camera.name)
         self.models = model_files(camera)
         self.pipeline = Pipeline(config.device, stages, self.seq.next)
+        self.capturer = _capturer(camera, self.state_dir)
 
     @property
     def camera_name(self) -> str:
@@ -97,12 +102,13 @@ class CameraWorker(threading.Thread):
     def info(self) -> CameraInfo:
         """The camera as MQTT and Home Assistant describe it."""
         stages = self.pipeline.stages
-        classifier, detector = stages.classifier, stages.detector
+        classifier, detector, candidate = stages.classifier, stages.detector, stages.candidate
         return CameraInfo(
             self.camera.name,
             labels=classifier.labels if classifier is not None else (),
             classifier=classifier.name if classifier is not None else None,
             anomaly=detector.name if detector is not None else None,
+            candidate=candidate.name if candidate is not None else None,
         )
 
     def run(self) -> None:
@@ -114,6 +120,8 @@ class CameraWorker(threading.Thread):
         finally:
             self.finished = True
             self.seq.close()
+            if self.capturer is not None:
+                self.capturer.close()
 
     def _loop(self) -> None:
         from edge.sources import EndOfStream
@@ -132,7 +140,10 @@ class CameraWorker(threading.Thread):
                     return
                 if frame is None:
                     return
-                self.outputs.publish(self.pipeline.process(frame, capture_ms, wait_ms), frame)
+                record = self.pipeline.process(frame, capture_ms, wait_ms)
+                self.outputs.publish(record, frame)
+                if self.capturer is not None:
+                    self.capturer.consider(crop_roi(frame.rgb, self.camera.roi), record)
                 if self.max_frames and self.pipeline.stats.processed >= self.max_frames:
                     return
 
@@ -171,6 +182,57 @@ class CameraWorker(threading.Thread):
             logger.info("%s: confidence threshold now %g", name, command.value)
         elif command.name == "reload":
             self._reload()
+        elif command.name == "capture":
+            self._capture()
+        elif command.name == "promote":
+            self._promote()
+        elif command.name == "rollback":
+            self._rollback()
+
+    def _promote(self) -> None:
+        """The candidate becomes the live classifier between two frames (both are loaded)."""
+        stages = self.pipeline.stages
+        if stages.candidate is None:
+            logger.warning("%s: promote: there is no candidate (the camera's candidate = "
+                           "\"BUNDLE.tflite\")", self.camera.name)  # fmt: skip
+            return
+        self.previous = stages.classifier
+        stages.swap(stages.candidate, None)
+        self._choose(promotion.promoted(self.choice))
+
+    def _rollback(self) -> None:
+        """The classifier before the last promotion is live again."""
+        stages, choice = self.pipeline.stages, self.choice
+        if choice.previous is None:
+            logger.warning("%s: rollback: no model to return to", self.camera.name)
+            return
+        try:
+            previous = self.previous or _classifier(choice.previous, self.camera)
+        except EdgeError as exc:
+            logger.error("%s: rollback failed, keeping the live model: %s", self.camera.name, exc)
+            return
+        new = promotion.rolled_back(choice, self.camera)
+        stages.swap(previous, stages.classifier if new.candidate == choice.live else None)
+        self.previous = None
+        self._choose(new)
+
+    def _choose(self, choice: Choice) -> None:
+        self.choice = choice
+        logger.info("%s: %s", self.camera.name, choice.describe())
+        try:
+            promotion.save(self.state_dir, self.camera, choice)
+        except OSError as exc:
+            logger.error("%s: cannot keep the model choice (it holds until a restart): %s",
+                         self.camera.name, exc)  # fmt: skip
+        self.on_reloaded()  # Home Assistant learns the new labels
+
+    def _capture(self) -> None:
+        capture = self.camera.capture
+        if self.capturer is None or "command" not in capture.when:
+            logger.warning("%s: capture asked for, but [cameras.capture] when has no "
+                           "\"command\"", self.camera.name)  # fmt: skip
+            return
+        self.capturer.request()
 
     def reload_if_models_changed(self) -> None:
         """Queue a reload of the models if their files changed on disk since they were loaded."""
@@ -181,7 +243,7 @@ class CameraWorker(threading.Thread):
     def _reload(self) -> None:
         self.models = model_files(self.camera)
         try:
-            stages = build_stages(self.camera, self.state_dir)
+            stages = build_stages(self.camera, self.state_dir, self.choice)
         except EdgeError as exc:
             logger.error("%s: reload failed, keeping the old models: %s", self.camera.name, exc)
             return
@@ -206,7 +268,10 @@ class DaemonControl:
     def counters(self) -> dict[str, Counters]:
         return {
             name: Counters(
-                worker.pipeline.stats.processed, worker.source.dropped, worker.paused.is_set()
+                worker.pipeline.stats.processed,
+                worker.source.dropped,
+                worker.paused.is_set(),
+                _captures(worker.capturer),
             )
             for name, worker in self.workers.items()
         }
@@ -217,6 +282,18 @@ class DaemonControl:
             cameras = ", ".join(sorted(self.workers))
             raise CommandError(f"no camera named {command.camera!r}; cameras: {cameras}")
         worker.commands.put(command)
+
+
+def _captures(capturer: Capturer | None) -> tuple[int, int] | None:
+    return (capturer.saved, capturer.dropped) if capturer is not None else None
+
+
+def _capturer(camera: CameraConfig, out_dir: Path) -> Capturer | None:
+    if not camera.capture.enabled:
+        return None
+    from edge.capture import Capturer
+
+    return Capturer(camera.name, camera.capture, camera.capture.directory(out_dir))
 
 
 def _seq_counter(config: Config, camera: str) -> SeqCounter:
@@ -258,7 +335,8 @@ def model_files(camera: CameraConfig) -> tuple[tuple[str, int, int], ...]:
     """(path, size, modification time) of each file of the camera's model bundles."""
     found: list[tuple[str, int, int]] = []
     for spec, demo_path in ((camera.classifier, demo.classifier_path),
-                            (camera.anomaly, demo.autoencoder_path)):  # fmt: skip
+                            (camera.anomaly, demo.autoencoder_path),
+                            (camera.candidate, demo.classifier_path)):  # fmt: skip
         path = resolve_model(spec, demo_path)
         for part in (path.with_suffix(".tflite"), path.with_suffix(".json")) if path else ():
             try:
@@ -269,18 +347,17 @@ def model_files(camera: CameraConfig) -> tuple[tuple[str, int, int], ...]:
     return tuple(found)
 
 
-def build_stages(camera: CameraConfig, state_dir: Path | None = None) -> Stages:
+def build_stages(
+    camera: CameraConfig, state_dir: Path | None = None, choice: Choice | None = None
+) -> Stages:
     """The camera's stages: its color tracker and its models, resolved and loaded; with the
-    threshold that ``edge calibrate`` kept in ``state_dir`` for the camera's autoencoder."""
+    threshold that ``edge calibrate`` kept in ``state_dir`` for the camera's autoencoder, and
+    the classifiers of ``choice`` (default: the config's, see edge.promotion)."""
     from edge.inference.colors import ColorTracker
 
-    classifier: Classifier | None = None
+    choice = choice or promotion.configured(camera)
     detector: AnomalyDetector | None = None
-    classifier_path = resolve_model(camera.classifier, demo.classifier_path)
-    if classifier_path is not None:
-        from edge.inference.classify import Classifier
-
-        classifier = Classifier.from_bundle(classifier_path, camera.num_threads)
+    classifier = _classifier(choice.live, camera)
     anomaly_path = resolve_model(camera.anomaly, demo.autoencoder_path)
     if anomaly_path is not None:
         from edge.inference.anomaly import AnomalyDetector
@@ -291,4 +368,14 @@ def build_stages(camera: CameraConfig, state_dir: Path | None = None) -> Stages:
 
             calibration.apply(detector, state_dir, camera.name)
     tracker = ColorTracker(k=camera.colors.k, size=camera.colors.size)
-    return Stages(camera, tracker, classifier, detector)
+    candidate = _classifier(choice.candidate, camera)
+    return Stages(camera, tracker, classifier, detector, candidate)
+
+
+def _classifier(path: Path | None, camera: CameraConfig) -> Classifier | None:
+    """A classifier bundle loaded for the camera; None without one."""
+    if path is None:
+        return None
+    from edge.inference.classify import Classifier
+
+    return Classifier.from_bundle(path, camera.num_threads)

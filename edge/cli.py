@@ -173,6 +173,16 @@ def _add_system_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     calibrate.add_arguments(p)
     p.set_defaults(handler=calibrate.run)
 
+    from edge.commands import label
+
+    p = sub.add_parser("label", help="label captured frames on a page (for edge train)")
+    label.add_arguments(p)
+    p.set_defaults(handler=label.run)
+
+    from edge.commands import models
+
+    models.add_parsers(sub)
+
 
 # -- workstation commands (convert/, models/), registered as entry points ---------------
 

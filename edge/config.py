@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from edge.brokers import BrokerAddress, parse_mqtt_url, split_urls
+from edge.capture import CaptureConfig
 from edge.errors import ConfigError, EdgeError, UsageError
 from edge.web.config import WebConfig
 
@@ -65,6 +66,9 @@ class CameraConfig(Section):
     num_threads: Annotated[int, Field(ge=1, le=16)] = 1
     stall_timeout: Annotated[float, Field(gt=0, le=3600)] = 10.0
     colors: ColorsConfig = ColorsConfig()
+    capture: CaptureConfig = CaptureConfig()
+    candidate: str = ""  # a classifier bundle run in shadow beside ``classifier``
+    candidate_every: Annotated[int, Field(ge=1, le=10_000)] = 1
 
     @field_validator("source")
     @classmethod

@@ -13,6 +13,9 @@ Commands (the payload is UTF-8 text):
     set/paused                 "true"/"false" (also on/off, 1/0): pause or resume
     set/confidence_threshold   a number in [0, 1]: below it the label is "unknown"
     set/reload                 load the camera's models again from their files
+    set/capture                save the next frame for training ([cameras.capture] "command")
+    set/promote                the camera's candidate becomes its live classifier
+    set/rollback               the live classifier before the last promotion is live again
 
 A command that cannot be parsed raises ``CommandError`` (edge.errors) with what was wrong; the
 publisher logs it and carries on.
@@ -28,11 +31,16 @@ from typing import Literal, Protocol
 
 from edge.errors import CommandError
 
-CommandName = Literal["pause", "resume", "confidence_threshold", "reload"]
-COMMANDS = ("pause", "resume", "paused", "confidence_threshold", "reload")
+CommandName = Literal[
+    "pause", "resume", "confidence_threshold", "reload", "capture", "promote", "rollback"
+]
+COMMANDS = ("pause", "resume", "paused", "confidence_threshold", "reload", "capture", "promote",
+            "rollback")  # fmt: skip
 TRUE, FALSE = frozenset({"true", "on", "1", "yes"}), frozenset({"false", "off", "0", "no"})
 MAX_PAYLOAD = 64
-SIMPLE: dict[str, CommandName] = {"pause": "pause", "resume": "resume", "reload": "reload"}
+SIMPLE: dict[str, CommandName] = {"pause": "pause", "resume": "resume", "reload": "reload",
+                                  "capture": "capture", "promote": "promote",
+                                  "rollback": "rollback"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,7 @@ class CameraInfo:
     labels: tuple[str, ...] = ()
     classifier: str | None = None
     anomaly: str | None = None
+    candidate: str | None = None  # the classifier in shadow
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,7 @@ class Counters:
     processed: int = 0
     dropped: int = 0
     paused: bool = False
+    captures: tuple[int, int] | None = None  # frames saved for training, and dropped (full)
 
 
 @dataclass(frozen=True)

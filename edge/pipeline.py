@@ -14,7 +14,14 @@ import numpy.typing as npt
 
 from edge.frames import Frame
 from edge.inference.classify import classified
-from edge.records.parts import AnomalyResult, Classified, ColorShare, FrameSize, Timing
+from edge.records.parts import (
+    AnomalyResult,
+    CandidateResult,
+    Classified,
+    ColorShare,
+    FrameSize,
+    Timing,
+)
 from edge.records.record import ResultRecord
 
 if TYPE_CHECKING:
@@ -79,7 +86,8 @@ class Stats:
 
 
 class Stages:
-    """The per-frame work of one camera: colors, classification, anomaly score."""
+    """The per-frame work of one camera: colors, classification, anomaly score, and the
+    candidate classifier in shadow (on every ``candidate_every``-th frame)."""
 
     def __init__(
         self,
@@ -87,12 +95,16 @@ class Stages:
         tracker: ColorTracker,
         classifier: Classifier | None,
         detector: AnomalyDetector | None,
+        candidate: Classifier | None = None,
     ) -> None:
         self.camera = camera
         self.tracker = tracker
         self.classifier = classifier
         self.detector = detector
+        self.candidate = candidate
         self._smoother = Smoother(camera.smoothing)
+        self._candidate_smoother = Smoother(camera.smoothing)
+        self._frames = 0
 
     def colors(self, frame: Frame) -> tuple[ColorShare, ...]:
         use_lores = frame.lores is not None and self.camera.roi is None
@@ -119,6 +131,32 @@ class Stages:
 
     def anomaly(self, rgb: npt.NDArray[np.uint8]) -> AnomalyResult | None:
         return None if self.detector is None else self.detector.score(rgb)
+
+    def shadow(self, rgb: npt.NDArray[np.uint8], live: Classified | None) -> CandidateResult | None:
+        """The candidate's decision on the frame and whether the live model's is the same;
+        None without a candidate or on a frame it skips."""
+        candidate, camera = self.candidate, self.camera
+        self._frames += 1
+        if candidate is None or (self._frames - 1) % camera.candidate_every:
+            return None
+        probabilities = self._candidate_smoother.update(candidate.probabilities(rgb))
+        made = classified(candidate.name, probabilities, candidate.labels, camera.top_k,
+                          camera.confidence_threshold)  # fmt: skip
+        label = decision(made)
+        agrees = live is not None and decision(live) == label
+        return CandidateResult(candidate.name, made.top, label, agrees)
+
+    def swap(self, classifier: Classifier | None, candidate: Classifier | None) -> None:
+        """Other classifiers, live and in shadow, from the next frame on (a promotion)."""
+        self.classifier, self.candidate = classifier, candidate
+        self._smoother = Smoother(self.camera.smoothing)
+        self._candidate_smoother = Smoother(self.camera.smoothing)
+        self._frames = 0
+
+
+def decision(classification: Classified) -> str:
+    """The decided label: ``label`` when set ("unknown" below the threshold), else the top."""
+    return classification.label or classification.top[0].label
 
 
 def _ms(start: float) -> float:
@@ -147,13 +185,17 @@ class Pipeline:
         t = time.perf_counter()
         anomaly = self.stages.anomaly(rgb)
         anomaly_ms = _ms(t)
+        t = time.perf_counter()
+        candidate = self.stages.shadow(rgb, classification)
+        candidate_ms = _ms(t)
         timing = Timing(
             capture=round(capture_ms, 3),
             colors=colors_ms,
             classify=classify_ms if classification is not None else None,
             anomaly=anomaly_ms if anomaly is not None else None,
-            total=round(capture_ms + _ms(start), 3),  # the work: the wait is apart
+            total=round(max(0.0, capture_ms + _ms(start) - candidate_ms), 3),  # the live work
             wait=round(wait_ms, 3) if wait_ms is not None else None,
+            candidate=candidate_ms if candidate is not None else None,
         )
         self.stats.frame_done(timing.total)
         return ResultRecord.create(
@@ -166,4 +208,5 @@ class Pipeline:
             classification=classification,
             anomaly=anomaly,
             timing_ms=timing,
+            candidate=candidate,
         )

@@ -5,7 +5,10 @@ trained with) and, for classifiers, ``MODEL.labels.txt`` (one label per line, in
 An autoencoder also gets ``MODEL.heldout.txt``, the images it did not train on (one path per
 line: ``edge convert --calib MODEL.heldout.txt`` sets the threshold on them), and
 ``MODEL.trained.sha256``, the images it trained on in ``sha256sum`` format, by which
-``edge convert`` tells whether its calibration images were used in training.
+``edge convert`` tells whether its calibration images were used in training. A classifier gets
+``MODEL.heldout.txt`` too (its validation images) and ``MODEL.dataset.json``: the folders it
+was trained on and the images per label, trained on and held out, which ``edge convert`` puts
+in the bundle as ``dataset``.
 """
 
 from __future__ import annotations
@@ -15,9 +18,16 @@ import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from edge.errors import ModelError, UsageError
 from edge.inference.preprocess import Preprocess
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from models.datasets import Dataset
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +50,45 @@ def labels_path(model_path: str | Path) -> Path:
 def heldout_path(model_path: str | Path) -> Path:
     stem = _stem(model_path)
     return stem.with_name(stem.name + ".heldout.txt")
+
+
+def dataset_path(model_path: str | Path) -> Path:
+    stem = _stem(model_path)
+    return stem.with_name(stem.name + ".dataset.json")
+
+
+def write_dataset(
+    model_path: str | Path,
+    folders: Sequence[str | Path],
+    data: Dataset,
+    train: npt.NDArray[np.int64],
+    val: npt.NDArray[np.int64],
+) -> Path:
+    """Where a classifier's images came from and how many per label it trained on and held
+    out: ``{"folders": [...], "images": {label: n}, "trained": {...}, "held_out": {...}}``."""
+    targets: Sequence[int] = [int(t) for t in data.y] if data.y is not None else []
+
+    def per_label(indices: Sequence[int]) -> dict[str, int]:
+        counts = dict.fromkeys(data.labels, 0)
+        for index in indices:
+            counts[data.labels[targets[index]]] += 1
+        return counts
+
+    about = {"folders": [str(Path(folder).resolve()) for folder in folders],
+             "images": per_label(range(len(data))), "trained": per_label(list(train)),
+             "held_out": per_label(list(val))}  # fmt: skip
+    path = dataset_path(model_path)
+    path.write_text(json.dumps(about, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def read_dataset(model_path: str | Path) -> dict[str, Any] | None:
+    """What ``write_dataset`` kept beside the model; None when there is nothing (or junk)."""
+    try:
+        about = json.loads(dataset_path(model_path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return about if isinstance(about, dict) else None
 
 
 def trained_path(model_path: str | Path) -> Path:

@@ -53,6 +53,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="MODEL.keras",
         help="the model to write; MODEL.preprocess.json (and .labels.txt) beside",
     )
+    parser.add_argument(
+        "--also", type=Path, action="append", default=[], metavar="DIR",
+        help="classifier: another folder of label subfolders to train on too (repeatable)",
+    )  # fmt: skip
     _add_input_arguments(parser)
     _add_training_arguments(parser)
     _add_family_arguments(parser)
@@ -150,7 +154,9 @@ def _train(args: argparse.Namespace) -> TrainResult:
     )  # fmt: skip
     paths = (args.data_dir, args.output, _preprocess(args), options)
     if args.kind == "classifier":
-        return train_classifier(*paths, binary=args.binary, **_model_args(args))
+        return train_classifier(*paths, binary=args.binary, also=args.also, **_model_args(args))
+    if args.also:
+        raise UsageError("--also merges label folders: it is for a classifier")
     return train_autoencoder(*paths, **_model_args(args))
 
 

@@ -1,9 +1,10 @@
 """Image folders as float arrays, through exactly the preprocessing the device uses.
 
 Classifier folders hold one subfolder per label: labels are the sorted subfolder names, hidden
-ones left out; :func:`warn_about_small_labels` names empty ones and those with fewer than
-``FEW_IMAGES`` images. Autoencoder folders hold any images. Unreadable images are named in the
-log, skipped and counted. :func:`write_digits_folder` writes scikit-learn's handwritten digits
+ones and a camera dataset's ``unlabelled/`` (edge.capture) left out;
+:func:`warn_about_small_labels` names empty ones and those with fewer than ``FEW_IMAGES``
+images. Autoencoder folders hold any images. Unreadable images are named in the log, skipped
+and counted. :func:`write_digits_folder` writes scikit-learn's handwritten digits
 as such a folder.
 """
 
@@ -18,6 +19,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from edge.capture import UNLABELLED
 from edge.errors import ImageError
 from edge.images import IMAGE_SUFFIXES, list_images, load_rgb
 from edge.inference.preprocess import Preprocess
@@ -81,31 +83,41 @@ def list_unlabeled(folder: str | Path) -> list[Path]:
     return paths
 
 
-def list_labeled(folder: str | Path) -> LabeledFiles:
-    """The images in the label subfolders of ``folder``; loose top-level images are ignored."""
-    root = _check_folder(folder)
-    counts = {
-        p.name: len(list_images(p))
-        for p in sorted(root.iterdir())
-        if p.is_dir() and not p.name.startswith(".")
-    }
+def list_labeled(folder: str | Path, *more: str | Path) -> LabeledFiles:
+    """The images in the label subfolders of ``folder`` (and of ``more`` folders, merged by
+    label name); loose top-level images and a camera dataset's ``unlabelled/`` are ignored."""
+    roots = [_check_folder(one) for one in (folder, *more)]
+    counts: dict[str, int] = {}
+    for root in roots:
+        for label, count in _label_counts(root).items():
+            counts[label] = counts.get(label, 0) + count
+    counts = dict(sorted(counts.items()))
     labels = tuple(label for label, count in counts.items() if count)
     if not labels:
         raise ImageError(
-            f"{root}: no label subfolders with images; put the images of each label in "
+            f"{roots[0]}: no label subfolders with images; put the images of each label in "
             "a subfolder named after the label"
         )
-    loose = [p for p in root.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
-    if loose:
-        logger.warning("%s: ignored %d image(s) outside the label subfolders", root, len(loose))
     paths: list[Path] = []
     targets: list[int] = []
     for index, label in enumerate(labels):
-        found = list_images(root / label)
+        found = [path for root in roots for path in list_images(root / label)]
         paths += found
         targets += [index] * len(found)
     empty = tuple(label for label, count in counts.items() if not count)
-    return LabeledFiles(root, tuple(paths), tuple(targets), labels, empty)
+    return LabeledFiles(roots[0], tuple(paths), tuple(targets), labels, empty)
+
+
+def _label_counts(root: Path) -> dict[str, int]:
+    """Images per label subfolder of ``root`` (``unlabelled/`` and hidden ones left out)."""
+    loose = [p for p in root.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+    if loose:
+        logger.warning("%s: ignored %d image(s) outside the label subfolders", root, len(loose))
+    return {
+        p.name: len(list_images(p))
+        for p in sorted(root.iterdir())
+        if p.is_dir() and not p.name.startswith(".") and p.name != UNLABELLED
+    }
 
 
 def map_images(
@@ -150,9 +162,10 @@ def _to_dataset(
     return Dataset(x, y, labels, kept, tuple(mapped.skipped))
 
 
-def load_labeled(folder: str | Path, preprocess: Preprocess) -> Dataset:
-    """A classifier folder (one subfolder per label) as preprocessed float arrays."""
-    files = list_labeled(folder)
+def load_labeled(folder: str | Path, preprocess: Preprocess, *more: str | Path) -> Dataset:
+    """A classifier folder (one subfolder per label; ``more`` merged in) as preprocessed float
+    arrays."""
+    files = list_labeled(folder, *more)
     data = _to_dataset(files.paths, files.targets, files.labels, preprocess, files.root.name)
     return replace(data, empty_labels=files.empty)
 

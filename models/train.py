@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -172,15 +172,18 @@ def train_classifier(
     out: str | Path,
     preprocess: Preprocess,
     options: TrainOptions | None = None,
+    *,
     binary: bool = False,
+    also: Sequence[str | Path] = (),
     **model_args: Any,
 ) -> TrainResult:
-    """Train :func:`models.families.build_classifier` on one subfolder per label."""
+    """Train :func:`models.families.build_classifier` on one subfolder per label (of
+    ``data_dir`` and the ``also`` folders, merged by label)."""
     from models.families import build_classifier
 
     options = options or TrainOptions()
     out = _check_output(out)
-    data = load_labeled(data_dir, preprocess)
+    data = load_labeled(data_dir, preprocess, *also)
     targets = data.y if data.y is not None else np.zeros(len(data), dtype=np.int64)
     if len(data.labels) < 2:
         raise ImageError(f"{data_dir}: found only label {data.labels[0]!r}; a classifier needs two")
@@ -200,6 +203,8 @@ def train_classifier(
     )
     history, train, val = _fit(model, data, y, options, preprocess)
     _save(model, out, preprocess, data.labels)
+    artifacts.write_image_list(artifacts.heldout_path(out), [data.paths[i] for i in sorted(val)])
+    artifacts.write_dataset(out, [data_dir, *also], data, train, val)
     return TrainResult(out, preprocess, data.labels, len(train), len(val), history)
 
 

@@ -11,8 +11,11 @@ left out: it costs what the disk or the broker costs, not what this device compu
     device          {"machine", "cpu", "cpus", "python", "numpy", "opencv", "runtime"}
     model           the classifier bundle's name; ``anomaly``: the autoencoder's, or null
     source, threads, frames   as measured (warm-up frames not counted)
-    stages_ms       {"capture"|"colors"|"classify"|"anomaly"|"total": {"p50", "p95", "p99"}};
-                    anomaly is null without --anomaly
+    stages_ms       {"capture"|"colors"|"classify"|"anomaly"|"candidate"|"total": {"p50",
+                    "p95", "p99"}}; anomaly is null without --anomaly, candidate without
+                    --candidate (it runs in shadow: not in total)
+    candidate       with --candidate: {"model", "compared", "agreement", "confusion",
+                    "latency_ms"} (edge.shadow), else null
     invoke_ms       {"p50", "p95", "p99"}: the bare interpreter invoke of the classifier
     classify_ratio  classify p50 / invoke p50 (1.0 would be a free pipeline around the model)
     fps             frames per second of wall-clock time (bare invokes not counted)
@@ -36,13 +39,14 @@ from typing import TYPE_CHECKING, Any
 from edge.commands.args import positive_int
 from edge.errors import ConfigError, SourceError, UsageError
 from edge.percentiles import summary
+from edge.shadow import ShadowTally
 
 if TYPE_CHECKING:
     from edge.frames import Frame
     from edge.pipeline import Pipeline
     from edge.sources import FrameSource
 
-STAGES = ("capture", "colors", "classify", "anomaly", "total")
+STAGES = ("capture", "colors", "classify", "anomaly", "candidate", "total")
 WARMUP_FRAMES = 3
 FRAME_TIMEOUT_S = 10.0
 PERCENTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99}  # nearest rank, see edge.percentiles
@@ -54,6 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--model", default=DEMO, help="classifier bundle (.tflite) or 'demo' (default)"
     )
     parser.add_argument("--anomaly", help="also run this autoencoder bundle (.tflite) or 'demo'")
+    parser.add_argument(
+        "--candidate", help="also run this classifier bundle in shadow: agreement and latency"
+    )
     parser.add_argument(
         "--source", default=DEMO, help="frame source, e.g. picamera2, v4l2:0, folder:DIR (demo)"
     )
@@ -70,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     from edge.camera import model_size
 
     unpaced_source(args.source)  # a wrong spec fails before the models load
-    pipeline = make_pipeline(args.model, args.anomaly, args.threads)
+    pipeline = make_pipeline(args.model, args.anomaly, args.threads, args.candidate)
     source = unpaced_source(args.source, model_size(pipeline.stages))  # as edge run makes it
     with source:
         samples = measure(pipeline, source, args.frames)
@@ -90,6 +97,7 @@ class Samples:
     invoke: list[float] = field(default_factory=list)
     wall_s: float = 0.0
     cpu_s: float = 0.0
+    shadow: ShadowTally = field(default_factory=ShadowTally)
 
 
 def measure(pipeline: Pipeline, source: FrameSource, frames: int) -> Samples:
@@ -98,7 +106,8 @@ def measure(pipeline: Pipeline, source: FrameSource, frames: int) -> Samples:
     for n in range(WARMUP_FRAMES + frames):
         wall, cpu = time.perf_counter(), time.process_time()
         frame, capture_ms = _read(source)
-        timing = pipeline.process(frame, capture_ms).timing_ms
+        record = pipeline.process(frame, capture_ms)
+        timing = record.timing_ms
         if n < WARMUP_FRAMES:
             _bare_invoke(pipeline)
             continue
@@ -109,6 +118,7 @@ def measure(pipeline: Pipeline, source: FrameSource, frames: int) -> Samples:
             if value is not None:
                 samples.stages[stage].append(float(value))
         samples.invoke.append(_bare_invoke(pipeline))
+        samples.shadow = samples.shadow.add(record)
     return samples
 
 
@@ -137,7 +147,9 @@ def _bare_invoke(pipeline: Pipeline) -> float:
 # -- the parts -----------------------------------------------------------------------------
 
 
-def make_pipeline(model: str, anomaly: str | None, threads: int) -> Pipeline:
+def make_pipeline(
+    model: str, anomaly: str | None, threads: int, candidate: str | None = None
+) -> Pipeline:
     """The daemon's stages for one camera with these bundles ("demo" for the shipped ones)."""
     from edge.camera import build_stages
     from edge.config import CameraConfig
@@ -146,8 +158,9 @@ def make_pipeline(model: str, anomaly: str | None, threads: int) -> Pipeline:
     if not model:
         raise UsageError("--model needs a classifier bundle (.tflite) or 'demo'")
     camera = CameraConfig(
-        name="bench", num_threads=threads, classifier=model, anomaly=anomaly or ""
-    )
+        name="bench", num_threads=threads, classifier=model, anomaly=anomaly or "",
+        candidate=candidate or "",
+    )  # fmt: skip
     stages = build_stages(camera)
     return Pipeline(platform.node() or "device", stages, itertools.count().__next__)
 
@@ -245,6 +258,7 @@ def make_report(args: argparse.Namespace, pipeline: Pipeline, samples: Samples) 
         "frames": frames,
         "stages_ms": {stage: _summary(samples.stages[stage]) for stage in STAGES},
         "invoke_ms": invoke,
+        "candidate": samples.shadow.as_dict() if samples.shadow.compared else None,
         "classify_ratio": round(ratio, 4) if ratio is not None else None,
         "fps": round(frames / samples.wall_s, 2) if samples.wall_s > 0 else None,
         "fps_per_core": round(frames / samples.cpu_s, 2) if samples.cpu_s > 0 else None,
@@ -276,6 +290,12 @@ def format_report(report: dict[str, Any]) -> str:
     ]
     lines += [_row(stage, report["stages_ms"][stage]) for stage in STAGES]
     lines.append(_row("bare invoke", report["invoke_ms"]))
+    shadow = report["candidate"]
+    if shadow is not None:
+        lines.append(f"  candidate {shadow['model']}: agrees on {shadow['agreement']:.1%} of "
+                     f"{shadow['compared']} frames; live -> candidate: "
+                     + ", ".join(f"{live}->{cand} {n}" for live, row in shadow["confusion"].items()
+                                 for cand, n in row.items()))  # fmt: skip
     ratio = report["classify_ratio"]
     rss = report["rss_mb"]
     lines += [

@@ -155,6 +155,17 @@ def check_config(path: Path | None) -> Iterator[Finding]:
     for url in config.outputs.mqtt.urls:
         yield from _check_broker(url)
     yield from check_calibrations(config)
+    yield from check_model_choices(config)
+
+
+def check_model_choices(config: Config) -> Iterator[Finding]:
+    """A promoted (or rolled back) classifier kept in the state directory, if any."""
+    from edge import promotion
+
+    for camera in config.cameras:
+        choice = promotion.choose(camera, config.outputs.files.directory())
+        if choice.action is not None:
+            yield Finding("ok", f"{camera.name} models", choice.describe())
 
 
 def check_calibrations(config: Config) -> Iterator[Finding]:

@@ -21,6 +21,8 @@ The sidecar says everything the device needs and nothing it must guess::
       "tflite_bytes": 12345,
       "quantization": "int8",
       "validation": {...},                          # the float-vs-int8 report
+      "dataset": {"folders": [...], "images": {"cat": 40, ...},   # classifiers trained by
+                  "trained": {...}, "held_out": {...}},           # edge train; optional
       "versions": {"edge-vision": "0.1.0", "tensorflow": "2.21.0", ...},
       "created": "2026-11-24T13:05:07Z"
     }

@@ -24,6 +24,7 @@ from edge.records.files import follow_records, last_records, read_records
 from edge.records.parts import (
     REQUIRED_KEYS,
     AnomalyResult,
+    CandidateResult,
     Classified,
     ColorShare,
     FrameSize,
@@ -36,8 +37,9 @@ if TYPE_CHECKING:
     from edge.records.mqtt import subscribe_records
 
 __all__ = [
-    "NAME_PATTERN", "REQUIRED_KEYS", "AnomalyResult", "Classified", "ColorShare", "FrameSize",
-    "LabelScore", "RecordError", "ResultRecord", "Timing", "check_name", "follow_records",
+    "NAME_PATTERN", "REQUIRED_KEYS", "AnomalyResult", "CandidateResult", "Classified",
+    "ColorShare", "FrameSize", "LabelScore", "RecordError", "ResultRecord", "Timing",
+    "check_name", "follow_records",
     "format_ts", "last_records", "parse_ts", "read_records", "schema", "subscribe_records",
 ]  # fmt: skip
 

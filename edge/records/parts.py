@@ -41,6 +41,7 @@ REQUIRED_KEYS = (
     "schema", "device", "camera", "seq", "ts", "frame",
     "colors", "classification", "anomaly", "timing_ms",
 )  # fmt: skip
+OPTIONAL_KEYS = ("candidate",)  # always written; records made before it existed lack it
 TS_PATTERN = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})Z", re.ASCII)
 TS_HINT = "ISO 8601 UTC with milliseconds like 2026-11-24T13:05:07.123Z"
 FRACTION_SUM_TOLERANCE = 0.01
@@ -248,6 +249,22 @@ class Classified(_Part):
 
 
 @dataclass(frozen=True)
+class CandidateResult(_Part):
+    """The candidate classifier's view of the same frame, run in shadow: its bundle name, its
+    top labels, its decision ("unknown" below the camera's confidence threshold) and whether
+    that decision agrees with the live model's."""
+
+    CHECKS = (
+        ("model", _text), ("top", lambda v: _all(_label_score, v, "score")),
+        ("label", _text), ("agrees", _flag),
+    )  # fmt: skip
+    model: str
+    top: tuple[LabelScore, ...]
+    label: str
+    agrees: bool
+
+
+@dataclass(frozen=True)
 class AnomalyResult(_Part):
     """An autoencoder's reconstruction error, its threshold and the verdict."""
 
@@ -275,17 +292,19 @@ class Timing(_Part):
         ("capture", _millis), ("colors", _millis), ("classify", _optional_millis),
         ("anomaly", _optional_millis), ("total", _millis),
     )  # fmt: skip
-    OPTIONAL = ("wait",)  # records written before it existed have none
+    OPTIONAL = ("wait", "candidate")  # records written before they existed have none
     capture: float
     colors: float
     total: float
     classify: float | None = None
     anomaly: float | None = None
     wait: float | None = None
+    candidate: float | None = None  # the shadow classifier's work, not in total
 
     def _check_together(self) -> None:
-        if self.wait is not None:
-            object.__setattr__(self, "wait", _at("wait", _millis, self.wait))
+        for key in self.OPTIONAL:
+            if getattr(self, key) is not None:
+                object.__setattr__(self, key, _at(key, _millis, getattr(self, key)))
 
 
 _color_share = _part(ColorShare)
@@ -314,6 +333,8 @@ def _extra(value: object) -> Mapping[str, Any]:
     for key in _mapping(value):
         if key in REQUIRED_KEYS:
             raise RecordError(str(key), "is a required key; it cannot also be an extra key")
+        if key in OPTIONAL_KEYS:
+            raise RecordError(str(key), "is a record's own key; it cannot also be an extra key")
     return cast("Mapping[str, Any]", _freeze(value))
 
 

@@ -14,6 +14,9 @@ Schema ships as ``edge/records/result.schema.json``; ``schema()`` loads it.
     ├── anomaly         AnomalyResult  {"model", "score", "threshold", "is_anomaly"} or null
     ├── timing_ms       Timing         {"capture", "colors", "classify", "anomaly", "total"}
     │                                  milliseconds; classify/anomaly are null when not run
+    ├── candidate       CandidateResult {"model", "top", "label", "agrees"}: the shadow
+    │                                  classifier's (a camera's ``candidate``), or null; always
+    │                                  written, missing only in records made before it existed
     └── ...             extra top-level keys (e.g. "status"); they never change the above
 
 Bad data raises ``RecordError`` (a ``ValueError``) whose message starts with the key path,
@@ -50,11 +53,13 @@ from edge.records.checks import (
 from edge.records.parts import (
     EPOCH,
     MAX_TIMESTAMP,
+    OPTIONAL_KEYS,
     REQUIRED_KEYS,
     SCHEMA_VERSION,
     TS_HINT,
     TS_PATTERN,
     AnomalyResult,
+    CandidateResult,
     Classified,
     ColorShare,
     FrameSize,
@@ -69,9 +74,12 @@ from edge.records.parts import (
 )
 
 __all__ = [
-    "NAME_PATTERN", "AnomalyResult", "Classified", "ColorShare", "FrameSize", "LabelScore",
-    "RecordError", "ResultRecord", "Timing", "check_name", "format_ts", "parse_ts", "schema",
+    "NAME_PATTERN", "AnomalyResult", "CandidateResult", "Classified", "ColorShare",
+    "FrameSize", "LabelScore", "RecordError", "ResultRecord", "Timing", "check_name",
+    "format_ts", "parse_ts", "schema",
 ]  # fmt: skip
+
+OWN_KEYS = frozenset(REQUIRED_KEYS + OPTIONAL_KEYS)
 
 # --- time -----------------------------------------------------------------------------------
 
@@ -126,7 +134,7 @@ class ResultRecord:
         ("device", _name), ("camera", _name), ("seq", _integer), ("timestamp", _timestamp),
         ("frame", _part(FrameSize)), ("colors", _colors),
         ("classification", _optional(Classified)), ("anomaly", _optional(AnomalyResult)),
-        ("timing_ms", _part(Timing)),
+        ("timing_ms", _part(Timing)), ("candidate", _optional(CandidateResult)),
     )  # fmt: skip
     device: str
     camera: str
@@ -137,6 +145,7 @@ class ResultRecord:
     classification: Classified | None
     anomaly: AnomalyResult | None
     timing_ms: Timing
+    candidate: CandidateResult | None = None
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), hash=False)
 
     def __post_init__(self) -> None:
@@ -156,6 +165,7 @@ class ResultRecord:
         timing_ms: Timing,
         classification: Classified | None = None,
         anomaly: AnomalyResult | None = None,
+        candidate: CandidateResult | None = None,
         **extra: Any,
     ) -> ResultRecord:
         """A record from parts made, and so checked, already: they are taken as they are, and
@@ -171,6 +181,7 @@ class ResultRecord:
             "classification": _given("classification", Classified, classification, optional=True),
             "anomaly": _given("anomaly", AnomalyResult, anomaly, optional=True),
             "timing_ms": _given("timing_ms", Timing, timing_ms),
+            "candidate": _given("candidate", CandidateResult, candidate, optional=True),
             "extra": _extra(extra),
         }
         record = object.__new__(cls)
@@ -189,7 +200,7 @@ class ResultRecord:
     def as_dict(self) -> dict[str, Any]:
         record: dict[str, Any] = {"schema": self.SCHEMA, "device": self.device}
         record.update(camera=self.camera, seq=self.seq, ts=self.ts)
-        for key in ("frame", "colors", "classification", "anomaly", "timing_ms"):
+        for key in ("frame", "colors", "classification", "anomaly", "timing_ms", "candidate"):
             record[key] = _plain(getattr(self, key))
         record.update(_plain(self.extra))
         return record
@@ -220,7 +231,8 @@ class ResultRecord:
             classification=data["classification"],
             anomaly=data["anomaly"],
             timing_ms=data["timing_ms"],
-            extra={key: value for key, value in data.items() if key not in REQUIRED_KEYS},
+            candidate=data.get("candidate"),
+            extra={key: value for key, value in data.items() if key not in OWN_KEYS},
         )
 
     @classmethod

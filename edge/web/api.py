@@ -17,7 +17,8 @@ from edge.publishers.mqtt.stats import StatsCollector
 
 if TYPE_CHECKING:
     from edge.config import CameraConfig
-    from edge.control import CameraInfo, Counters
+    from edge.control import CameraInfo, Command, Counters
+    from edge.promotion import Choice
     from edge.web.views import CameraView
 
 STATS_EVERY_S = 5.0  # fps and latency percentiles cover (about) the last 5 seconds
@@ -33,6 +34,8 @@ class Camera(Protocol):
     def progress(self) -> float: ...
     def describe(self) -> str: ...
     def info(self) -> CameraInfo: ...
+    @property
+    def choice(self) -> Choice: ...
 
 
 class Cameras(Protocol):
@@ -41,6 +44,7 @@ class Cameras(Protocol):
     @property
     def workers(self) -> Mapping[str, Camera]: ...
     def counters(self) -> Mapping[str, Counters]: ...
+    def apply(self, command: Command) -> None: ...
 
 
 class Mqtt(Protocol):
@@ -104,7 +108,13 @@ class Site:
                 "status": worker.describe(),
                 "fps": stats["cameras"].get(name, {}).get("fps", 0.0),
                 "stats": stats["cameras"].get(name, {}),
-                "models": {"classifier": info.classifier, "anomaly": info.anomaly},
+                "models": {
+                    "classifier": info.classifier,
+                    "anomaly": info.anomaly,
+                    "candidate": info.candidate,
+                    "choice": worker.choice.describe(),
+                    "action": worker.choice.action,
+                },
                 "record": record.as_dict() if record is not None else None,
             }
         return {
@@ -120,6 +130,12 @@ class Site:
         if self.mqtt is None:
             return None
         return {"connected": self.mqtt.connected, "outbox_depth": len(self.mqtt.outbox)}
+
+    def command(self, camera: str, name: str) -> None:
+        """A button of the page (capture, promote, rollback); CommandError if it cannot be."""
+        from edge.control import parse_command
+
+        self.cameras.apply(parse_command(camera, name, b""))
 
     def history(self, camera: str) -> dict[str, Any]:
         view = self.views[camera]

@@ -8,6 +8,8 @@
     GET /api/cameras/<camera>/stream.mjpg    multipart/x-mixed-replace, a picture per frame
     GET /metrics                             Prometheus text format
     GET /healthz                             200 "ok", or 503 and why not
+    POST /api/cameras/<camera>/<command>     a button: capture, promote or rollback (as the
+                                             MQTT command set/<command>); 202, or 409 and why
 
 With a token every request needs ``Authorization: Bearer <token>`` or the cookie that
 ``?token=<token>`` sets once (then redirects to the same path without it); else 401. The
@@ -38,11 +40,13 @@ logger = logging.getLogger(__name__)
 COOKIE = "edge_token"
 COOKIE_AGE_S = 30 * 86400
 STATIC = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
-          "style.css": "text/css; charset=utf-8"}  # fmt: skip
+          "style.css": "text/css; charset=utf-8", "label.html": "text/html; charset=utf-8",
+          "label.js": "text/javascript; charset=utf-8"}  # fmt: skip
 MAX_STREAMS = 8  # MJPEG watchers per camera
 WAIT_S = 0.5  # a stream looks at the stop flag at least this often
 BOUNDARY = "frame"
 MAX_FORM = 4096
+BUTTONS = ("capture", "promote", "rollback")  # POST /api/cameras/<camera>/<command>
 UNAUTHORIZED_PAGE = b"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <title>edge-vision: access token</title></head>
@@ -124,13 +128,30 @@ class Handler(BaseHTTPRequestHandler):
         return False
 
     def do_POST(self) -> None:
-        """The token form of the 401 page: ``POST /login`` with ``token=...``."""
+        """A button (``POST /api/cameras/<camera>/<command>``), or the token form of the 401
+        page: ``POST /login`` with ``token=...``."""
         length = int(self.headers.get("Content-Length") or 0)
+        parts = urlsplit(self.path).path.strip("/").split("/")
+        if len(parts) == 4 and parts[:2] == ["api", "cameras"] and parts[3] in BUTTONS:
+            if self._authorized(self.path, ""):
+                self._button(parts[2], parts[3])
+            return
         if urlsplit(self.path).path != "/login" or not 0 < length <= MAX_FORM:
             self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8")
             return
         form = parse_qs(self.rfile.read(length).decode("utf-8", "replace"))
         self._present("/", form.get("token", [""])[0])
+
+    def _button(self, camera: str, command: str) -> None:
+        from edge.errors import CommandError
+
+        try:
+            self.server.site.command(camera, command)
+        except CommandError as exc:
+            self._send(HTTPStatus.CONFLICT, json.dumps({"error": str(exc)}).encode(),
+                       "application/json")  # fmt: skip
+            return
+        self._send(HTTPStatus.ACCEPTED, b'{"ok": true}', "application/json")
 
     def _bearer(self, token: str) -> bool:
         scheme, _, offered = self.headers.get("Authorization", "").partition(" ")

@@ -50,6 +50,9 @@ def test_the_sidecar_says_what_the_device_needs(classifier_bundle: Path) -> None
     assert bundle.anomaly is None
     assert bundle.meta["quantization"] == "int8"
     assert {"tensorflow", "keras", "edge-vision"} <= set(bundle.meta["versions"])
+    dataset = bundle.meta["dataset"]  # which images, how many per label (edge train's)
+    assert set(dataset["images"]) == set(bundle.labels)
+    assert all(count > 0 for count in dataset["held_out"].values())
 
 
 def test_tensor_details_match_the_model(classifier_bundle: Path) -> None:

@@ -146,3 +146,13 @@ def test_hidden_empty_and_tiny_label_folders(
     assert any("empty label folder(s): bird" in message for message in messages)
     assert any("few images in dog (2)" in message for message in messages)
     assert not any("cat" in message or "thumbs" in message for message in messages)
+
+
+def test_a_camera_dataset_lists_its_labels_but_never_unlabelled(tmp_path: Path) -> None:
+    for folder in ("cat", "dog", "unlabelled"):
+        (tmp_path / folder).mkdir()
+        Image.new("RGB", (4, 4)).save(tmp_path / folder / "a.jpg")
+    (tmp_path / "cat" / "a.json").write_text("{}")  # a capture's record beside it
+    files = list_labeled(tmp_path)
+    assert files.labels == ("cat", "dog")
+    assert len(files.paths) == 2

@@ -91,3 +91,31 @@ def test_bad_training_requests(three_digits: Path, tmp_path: Path) -> None:
         train_classifier(three_digits, tmp_path / "m.keras", GRAY32, binary=True)
     with pytest.raises(UsageError, match="--val-split"):
         TrainOptions(val_split=1.0)
+
+
+def test_a_camera_dataset_trains_on_its_label_folders_only_with_another_merged_in(
+    three_digits: Path, tmp_path: Path
+) -> None:
+    """``<dataset>/<camera>``: unlabelled/ is never trained on; --also merges by label."""
+    from models.train import TrainOptions, train_classifier
+
+    camera = tmp_path / "dataset" / "door"
+    for folder in ("0", "unlabelled"):
+        shutil.copytree(three_digits / "0", camera / folder)
+    shutil.copytree(three_digits / "1", camera / "1")
+    extra = tmp_path / "extra"
+    shutil.copytree(three_digits / "7", extra / "7")
+    shutil.copytree(three_digits / "1", extra / "1")
+    options = TrainOptions(epochs=1, seed=1, verbose=0)
+    result = train_classifier(
+        camera, tmp_path / "m.keras", GRAY32, options, also=[extra], width=8, dense=16
+    )
+    assert result.labels == ("0", "1", "7")
+    assert result.train_count + result.val_count == 240  # 60 + 60 + 60 + 60; not unlabelled
+    about = json.loads((tmp_path / "m.dataset.json").read_text())
+    assert about["images"] == {"0": 60, "1": 120, "7": 60}
+    assert about["folders"] == [str(camera.resolve()), str(extra.resolve())]
+    assert sum(about["held_out"].values()) == result.val_count
+    held_out = (tmp_path / "m.heldout.txt").read_text().splitlines()
+    assert len(held_out) == result.val_count
+    assert not any("unlabelled" in line for line in held_out)

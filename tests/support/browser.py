@@ -166,6 +166,19 @@ class Browser:
             time.sleep(0.2)
         raise AssertionError(f"still false after {timeout} s: {expression}")
 
+    def press(self, key: str) -> None:
+        """A key pressed and released, as a person's keyboard sends it (one character)."""
+        typed = {"Enter": "\r"}.get(key, key if len(key) == 1 else "")
+        code = {"Enter": 13}.get(key, ord(key.upper()) if len(key) == 1 else 0)
+        for kind in ("keyDown", "keyUp"):
+            text = {"text": typed} if kind == "keyDown" and typed else {}
+            self.call("Input.dispatchKeyEvent", type=kind, key=key, windowsVirtualKeyCode=code,
+                      **text)  # fmt: skip
+
+    def type(self, text: str) -> None:
+        """Text typed into the focused element."""
+        self.call("Input.insertText", text=text)
+
     def screenshot(self) -> bytes:
         return base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"])
 

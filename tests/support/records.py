@@ -19,7 +19,8 @@ _UNSET: Any = object()
 
 
 def parts() -> dict[str, Any]:
-    """The frame, colors, classification, anomaly and timings of the default record."""
+    """The frame, colors, classification, anomaly, timings and (no) candidate of the default
+    record."""
     return {
         "frame": {"width": 640, "height": 480},
         "colors": [
@@ -43,6 +44,7 @@ def parts() -> dict[str, Any]:
             "anomaly": 4.3,
             "total": 12.3,
         },
+        "candidate": None,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 
 from ..support.browser import Browser, chromium
+from ..support.waiting import wait_for
 from .conftest import Daemon
 
 pytestmark = [
@@ -118,3 +120,29 @@ def _not_blank(png: bytes) -> None:
     assert float(image.std()) > 20.0
     colors = len(np.unique(image.reshape(-1, 3)[::7], axis=0))
     assert colors > 200, colors  # the picture and the charts, not a flat page
+
+
+def test_the_capture_button_saves_the_next_frame_for_training(
+    daemon: Callable[..., Daemon], tmp_path: Path
+) -> None:
+    config = """
+[[cameras]]
+name = "camera"
+source = "demo"
+fps = 10.0
+[cameras.capture]
+when = ["command"]
+"""
+    running = daemon(config=config)
+    folder = running.out / "dataset" / "camera" / "unlabelled"
+    with Browser.launch(tmp_path / "profile") as browser:
+        browser.open(running.url)
+        browser.wait("document.querySelector('.camera .fps')?.textContent.match(/^[0-9.]+$/)")
+        assert not folder.exists()
+        browser.evaluate("document.querySelector('.actions button[data-command=capture]').click()")
+        browser.wait("document.querySelector('.actions .said').textContent === 'capture: asked'")
+        assert wait_for(lambda: len(list(folder.glob("*.json"))) == 1, 20)
+        assert browser.errors() == []
+    about = json.loads(next(folder.glob("*.json")).read_text())
+    assert about["why"] == ["command"]
+    assert (folder / next(folder.glob("*.json")).name.replace(".json", ".jpg")).exists()

@@ -11,6 +11,9 @@ The message holds the device block (one Home Assistant device per daemon), the o
                  <camera> anomaly score     sensor; attribute: threshold
                  <camera> anomaly           binary sensor (device class problem)
                  <camera> reload models     button -> <camera>/set/reload
+                 <camera> capture frame     button -> <camera>/set/capture (for training)
+                 <camera> promote candidate button -> <camera>/set/promote
+                 <camera> roll back model   button -> <camera>/set/rollback
                  <camera> snapshot          image <- <camera>/snapshot (JPEG), when pictures
                                             are sent (outputs.mqtt.snapshot_interval > 0)
     per device   CPU temperature, MQTT outbox, <camera> fps   diagnostic, from the stats topic
@@ -127,7 +130,9 @@ def _entity(
 
 def _camera_components(topics: Topics, camera: CameraInfo, qos: int) -> dict[str, dict[str, Any]]:
     entities = _CameraEntities(topics, camera.name, qos)
-    found = [entities.color(), entities.reload()]
+    found = [entities.color(), entities.reload(), entities.button("capture", "capture frame"),
+             entities.button("promote", "promote candidate", "mdi:arrow-up-bold-circle"),
+             entities.button("rollback", "roll back model", "mdi:undo")]  # fmt: skip
     if camera.classifier is not None:
         found += entities.classifier(camera.labels)
     if camera.anomaly is not None:
@@ -163,6 +168,11 @@ class _CameraEntities:
                            command_topic=self.topics.command(self.camera, "reload"),
                            payload_press="reload", entity_category="config",
                            icon="mdi:reload")  # fmt: skip
+
+    def button(self, command: str, title: str, icon: str = "mdi:camera-plus") -> Component:
+        return self.entity(command, "button", title,
+                           command_topic=self.topics.command(self.camera, command),
+                           payload_press=command, icon=icon)  # fmt: skip
 
     def snapshot(self) -> Component:
         return self.entity("snapshot", "image", "snapshot", content_type="image/jpeg",

@@ -5,13 +5,20 @@
      "cameras": {"front": {"fps": 4.98, "processed": 17893, "dropped": 3, "paused": false,
                            "latency_ms": {"capture": {"p50": 0.3, "p95": 0.9, "max": 2.1},
                                           "colors": {...}, "classify": {...},
-                                          "anomaly": {...}, "total": {...}}}},
+                                          "anomaly": {...}, "total": {...}},
+                           "candidate": {"model": "door2", "compared": 412,
+                                         "agreement": 0.93, "confusion": {...},
+                                         "latency_ms": {...}}}},
      "outbox": {"depth": 0, "dropped": 0},
      "mqtt": {"connected": true, "sent": 17893, "reconnects": 1, "rejected": 0}}
 
 ``fps`` and the latency percentiles cover the records since the previous stats message;
 ``processed`` and ``dropped`` (frames a live camera skipped for newer ones) count from the
-start. ``cpu_temperature_c`` is null where the machine does not report one.
+start, as do ``captures`` ({"saved", "dropped"}: frames saved for training and those
+dropped because the writer was behind; only with ``[cameras.capture]``); ``candidate`` (only for
+a camera with a candidate classifier in shadow, edge.shadow) counts since that candidate was
+loaded. ``cpu_temperature_c`` is null where the machine does
+not report one.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from edge.percentiles import summary
 from edge.records.record import format_ts
+from edge.shadow import ShadowTally
 
 if TYPE_CHECKING:
     from edge.control import Counters
@@ -53,6 +61,7 @@ class StatsCollector:
         self._started = self._since = time.monotonic()
         self._counts: dict[str, int] = defaultdict(int)
         self._latency: dict[str, dict[str, deque[float]]] = {}
+        self._shadow: dict[str, ShadowTally] = {}  # kept across messages
 
     def add(self, record: ResultRecord) -> None:
         timing = record.timing_ms.as_dict()
@@ -65,6 +74,9 @@ class StatsCollector:
                 value = timing.get(stage)
                 if value is not None:
                     stages[stage].append(float(value))
+            if record.candidate is not None:
+                tally = self._shadow.get(record.camera) or ShadowTally()
+                self._shadow[record.camera] = tally.add(record)
 
     def snapshot(
         self, counters: Mapping[str, Counters], extra: Mapping[str, Any]
@@ -97,5 +109,9 @@ class StatsCollector:
             data.update(
                 processed=counters.processed, dropped=counters.dropped, paused=counters.paused
             )
+            if counters.captures is not None:
+                data["captures"] = dict(zip(("saved", "dropped"), counters.captures, strict=True))
         data["latency_ms"] = {stage: summary(stages.get(stage, ()), LATENCY) for stage in STAGES}
+        if name in self._shadow:
+            data["candidate"] = self._shadow[name].as_dict()
         return data

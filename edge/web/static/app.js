@@ -42,9 +42,23 @@ function camera(name) {
   const img = element.querySelector("img.live");
   img.addEventListener("error", () => setTimeout(() => { img.src = `${path}/stream.mjpg?t=${Date.now()}`; }, 2000));
   img.src = `${path}/stream.mjpg`;
+  for (const button of element.querySelectorAll(".actions button")) {
+    button.addEventListener("click", () => press(element, path, button.dataset.command));
+  }
   refreshHistory(name);
   setInterval(() => refreshHistory(name), HISTORY_MS);
   return entry;
+}
+
+async function press(element, path, command) {
+  const said = element.querySelector(".actions .said");
+  try {
+    const response = await fetch(`${path}/${command}`, {method: "POST"});
+    const answer = await response.json();
+    said.textContent = response.ok ? `${command}: asked` : `${command}: ${answer.error}`;
+  } catch (error) {
+    said.textContent = `${command}: ${error}`;
+  }
 }
 
 function showCamera(name, data) {
@@ -68,6 +82,32 @@ function showCamera(name, data) {
     `<tr><td>${stage}</td><td>${fmt(s && s.p50, 1)}</td><td>${fmt(s && s.p95, 1)}</td>` +
     `<td>${fmt(s && s.max, 1)}</td></tr>`);
   element.querySelector(".latency tbody").innerHTML = rows.join("");
+  showCandidate(element, data.models.candidate, stats.candidate);
+  text(element, ".choice", data.models.choice || "–");
+  const captures = stats.captures;
+  text(element, ".captures", captures ? `${captures.saved} (${captures.dropped} dropped)` : "off");
+}
+
+function showCandidate(element, name, shadow) {
+  text(element, ".candidate", name || "none");
+  const agreement = shadow && shadow.agreement != null && shadow.model === name
+    ? `${fmt(shadow.agreement * 100, 1)}% of ${shadow.compared}` +
+      (shadow.latency_ms ? `, ${fmt(shadow.latency_ms.p50, 1)} ms` : "")
+    : "–";
+  text(element, ".agreement", agreement);
+  const table = element.querySelector("table.confusion");
+  table.hidden = !(shadow && shadow.model === name && shadow.compared);
+  if (table.hidden) return;
+  const columns = [...new Set(Object.values(shadow.confusion).flatMap(Object.keys))].sort();
+  const cell = (value) => { const td = document.createElement("td"); td.textContent = value; return td; };
+  const head = document.createElement("tr");
+  head.append(cell(""), ...columns.map(cell));
+  table.tHead.replaceChildren(head);
+  table.tBodies[0].replaceChildren(...Object.entries(shadow.confusion).map(([live, row]) => {
+    const tr = document.createElement("tr");
+    tr.append(cell(live), ...columns.map((c) => cell(row[c] || 0)));
+    return tr;
+  }));
 }
 
 function showStatus(status) {

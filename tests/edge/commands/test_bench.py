@@ -29,6 +29,7 @@ def test_json_report_has_every_figure(capsys: pytest.CaptureFixture[str]) -> Non
     report = _bench(capsys)
     assert report["model"] == "digits"
     assert report["anomaly"] is None
+    assert report["candidate"] is None
     assert report["frames"] == 5
     assert report["threads"] == 1
     assert set(report["stages_ms"]) == set(STAGES)
@@ -53,11 +54,27 @@ def test_anomaly_stage_and_threads(capsys: pytest.CaptureFixture[str]) -> None:
     assert total > parts
 
 
+def test_a_candidate_in_shadow_reports_agreement_confusion_and_latency(
+    capsys: pytest.CaptureFixture[str], make_bundle: Callable[..., Path]
+) -> None:
+    report = _bench(capsys, "--candidate", "demo")  # the same bundle: it always agrees
+    shadow = report["candidate"]
+    assert shadow["model"] == "digits" and shadow["compared"] == 5
+    assert shadow["agreement"] == 1.0
+    assert sum(n for row in shadow["confusion"].values() for n in row.values()) == 5
+    assert all(live in row for live, row in shadow["confusion"].items())
+    _check_percentiles(report["stages_ms"]["candidate"])
+    other = _bench(capsys, "--candidate", str(make_bundle("softmax")))  # other labels
+    assert other["candidate"]["agreement"] == 0.0
+    assert main(["bench", "--frames", "2", "--candidate", "demo"]) == 0
+    assert "candidate digits: agrees on 100.0% of 2 frames" in capsys.readouterr().out
+
+
 def test_human_output_is_a_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "--frames", "3", "--source", "demo", "--model", "demo"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("edge bench: digits on demo, 3 frames, 1 thread(s)")
-    rows = {line.split()[0]: line.split()[1:] for line in lines[2:7]}
+    rows = {line.split()[0]: line.split()[1:] for line in lines[2:8]}
     assert set(rows) == set(STAGES)
     assert rows["anomaly"] == ["-", "-", "-"]
     assert any(line.strip().startswith("classify / bare invoke:") for line in lines)

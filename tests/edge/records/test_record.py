@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from edge.records import (
     REQUIRED_KEYS,
     AnomalyResult,
+    CandidateResult,
     Classified,
     ColorShare,
     FrameSize,
@@ -160,6 +161,45 @@ def test_the_wait_for_a_frame_is_optional_and_apart_from_capture() -> None:
     assert new.timing_ms.wait == 97.654
     assert ResultRecord.from_json(new.to_json()) == new
     VALIDATOR.validate(new.as_dict())
+
+
+CANDIDATE = {"model": "door2", "top": [{"label": "cat", "score": 0.9}], "label": "cat",
+             "agrees": False}  # fmt: skip
+
+
+def test_every_record_says_what_its_candidate_thought_or_null() -> None:
+    without = make_record()
+    assert without.candidate is None and without.as_dict()["candidate"] is None
+    with_candidate = make_record(candidate=CANDIDATE)
+    assert with_candidate.candidate == CandidateResult.from_dict(CANDIDATE)
+    assert with_candidate.as_dict()["candidate"] == CANDIDATE
+    assert ResultRecord.from_json(with_candidate.to_json()) == with_candidate
+    VALIDATOR.validate(with_candidate.as_dict())
+    old = record_dict()
+    del old["candidate"]  # records made before it existed
+    assert ResultRecord.from_dict(old).candidate is None
+    VALIDATOR.validate(old)
+    with pytest.raises(RecordError, match="candidate: is a record's own key"):
+        dataclasses.replace(without, extra={"candidate": 1})
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"agrees": "yes"}, "candidate.agrees: expected true or false"),
+        ({"label": ""}, "candidate.label: expected a non-empty string"),
+        ({"top": []}, "candidate.top: expected at least one item"),
+        ({"why": 1}, "candidate: unexpected key(s) why"),
+    ],
+)
+def test_a_bad_candidate_is_named_by_the_record_and_the_schema(
+    change: dict[str, Any], message: str
+) -> None:
+    data = record_dict(candidate={**CANDIDATE, **change})
+    with pytest.raises(RecordError, match=re.escape(message)):
+        ResultRecord.from_dict(data)
+    with pytest.raises(jsonschema.ValidationError):
+        VALIDATOR.validate(data)
 
 
 def test_a_record_is_immutable() -> None:

@@ -104,6 +104,9 @@ def test_change_filter_heartbeat_and_reference() -> None:
         ("confidence_threshold", b"0.5", Command("c", "confidence_threshold", 0.5)),
         ("confidence_threshold", b"1", Command("c", "confidence_threshold", 1.0)),
         ("reload", b"reload", Command("c", "reload")),
+        ("capture", b"capture", Command("c", "capture")),
+        ("promote", b"", Command("c", "promote")),
+        ("rollback", b"PRESS", Command("c", "rollback")),
     ],
 )
 def test_good_commands(name: str, payload: bytes, command: Command) -> None:
@@ -157,3 +160,23 @@ def test_stats_snapshot_covers_the_interval() -> None:
     assert first["outbox"] == {"depth": 0}
     second = stats.snapshot({}, {})
     assert second["cameras"] == {}  # nothing since the first
+
+
+def test_stats_count_captures_and_keep_the_candidates_tally() -> None:
+    from edge.control import Counters
+
+    from ....support.records import make_record
+
+    stats = StatsCollector("pi")
+    candidate = {"model": "m2", "top": [{"label": "7", "score": 0.9}], "label": "7",
+                 "agrees": True}  # fmt: skip
+    for seq in range(4):
+        stats.add(make_record(seq, candidate=candidate if seq % 2 else None))
+    counters = {"front": Counters(4, 0, False, (3, 1)), "back": Counters(2)}
+    first = stats.snapshot(counters, {})
+    assert first["cameras"]["front"]["captures"] == {"saved": 3, "dropped": 1}
+    assert "captures" not in first["cameras"]["back"]  # it captures nothing
+    assert first["cameras"]["front"]["candidate"]["compared"] == 2
+    assert first["cameras"]["front"]["candidate"]["agreement"] == 1.0
+    later = stats.snapshot(counters, {})  # the tally is kept: since the candidate was loaded
+    assert later["cameras"]["front"]["candidate"]["compared"] == 2
