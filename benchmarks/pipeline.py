@@ -31,7 +31,6 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
@@ -45,6 +44,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
+from memory import daemon_peak  # noqa: E402
 from mobilenet import FRAME_SIZE, mobilenet  # noqa: E402
 
 from edge.commands.bench import Samples, cpu_name, make_pipeline, measure, unpaced_source  # noqa: E402
@@ -190,37 +190,11 @@ def demo_full_speed(frame_count: int) -> dict[str, float]:
 # -- memory of real processes ----------------------------------------------------------------
 
 
-def _status_mb(pid: int) -> dict[str, float]:
-    text = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
-    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-    return {key: int(fields[key].split()[0]) / 1024.0 for key in ("VmRSS", "VmHWM")}
-
-
-def daemon_rss(frames_wanted: int = 15, timeout: float = 60.0) -> dict[str, float]:
-    """VmRSS of ``edge run`` on the demo (one camera, both bundles) once it has written
-    ``frames_wanted`` records."""
-    with tempfile.TemporaryDirectory() as out:
-        command = [sys.executable, "-m", "edge.cli", "run", "--source", "demo", "--quiet"]
-        log = Path(out) / "daemon.log"
-        with log.open("wb") as stderr:
-            proc = subprocess.Popen(
-                [*command, "--out", out], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr
-            )
-        try:
-            deadline = time.monotonic() + timeout
-            while _records(Path(out)) < frames_wanted:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    tail = log.read_text(errors="replace")[-2000:]
-                    raise RuntimeError(f"edge run wrote no {frames_wanted} records:\n{tail}")
-                time.sleep(0.2)
-            return _status_mb(proc.pid)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-
-
-def _records(out: Path) -> int:
-    return sum(len(p.read_bytes().splitlines()) for p in out.glob("*/results-*.jsonl"))
+def daemon_rss(frames_wanted: int = 15) -> dict[str, float]:
+    """VmRSS and VmHWM of ``edge run`` on the demo (one camera, both bundles) once it has
+    written ``frames_wanted`` records: benchmarks/memory.py's measurement."""
+    status = daemon_peak(frames_wanted)
+    return {"VmRSS": status["VmRSS"], "VmHWM": status["VmHWM"]}
 
 
 BASELINE = """

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from edge.errors import UsageError
+
+if TYPE_CHECKING:
+    from edge.config import CameraConfig, Config
 
 
 def positive_int(text: str) -> int:
@@ -40,3 +44,15 @@ def check_mqtt_url(text: str, flag: str = "--mqtt") -> str:
     except ValueError as exc:
         raise UsageError(f"{flag}: {exc}") from None
     return text
+
+
+def pick_camera(config: Config, wanted: str | None) -> CameraConfig:
+    """The camera ``--camera`` names (or the only one); a UsageError listing them otherwise."""
+    names = [camera.name for camera in config.cameras]
+    if wanted is None and len(names) == 1:
+        return config.cameras[0]
+    for camera in config.cameras:
+        if camera.name == wanted:
+            return camera
+    what = "give --camera NAME" if wanted is None else f"no camera named {wanted!r}"
+    raise UsageError(f"{what}; the config's cameras: {', '.join(names)}")

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edge.commands.args import name, positive_int
+from edge.commands.args import name, pick_camera, positive_int
 from edge.errors import SourceError, UsageError
 from edge.inference.threshold import DEFAULT_RATE, check_rate, minimum_images
 
@@ -50,17 +50,6 @@ def _config(path: Path | None) -> Config:
     from edge.config import default_config, load_config
 
     return load_config(path) if path else default_config()
-
-
-def _camera(config: Config, wanted: str | None) -> CameraConfig:
-    names = [camera.name for camera in config.cameras]
-    if wanted is None and len(names) == 1:
-        return config.cameras[0]
-    for camera in config.cameras:
-        if camera.name == wanted:
-            return camera
-    what = "give --camera NAME" if wanted is None else f"no camera named {wanted!r}"
-    raise UsageError(f"{what}; the config's cameras: {', '.join(names)}")
 
 
 def _detector(camera: CameraConfig) -> AnomalyDetector:
@@ -112,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(f"--false-alarm-rate: {exc}") from exc
     config = _config(args.config)
-    camera = _camera(config, args.camera)
+    camera = pick_camera(config, args.camera)
     detector = _detector(camera)
     scores = score_frames(camera, detector, args.frames)
     if not scores:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edge import promotion
-from edge.commands.args import name
+from edge.commands.args import name, pick_camera
 from edge.errors import CommandError, EdgeError, UsageError
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from edge.config import default_config, load_config
 
     config = load_config(args.config) if args.config else default_config()
-    camera = _camera(config, args.camera)
+    camera = pick_camera(config, args.camera)
     state_dir = config.outputs.files.directory()
     before = promotion.choose(camera, state_dir)
     if _ask_daemon(config, camera.name, args.action):
@@ -59,16 +59,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"{camera.name}: {after.describe()}; no daemon answered on its page: it runs this "
           "from its next start", flush=True)  # fmt: skip
     return 0
-
-
-def _camera(config: Config, wanted: str | None) -> CameraConfig:
-    names = [camera.name for camera in config.cameras]
-    if wanted is None and len(names) == 1:
-        return config.cameras[0]
-    for camera in config.cameras:
-        if camera.name == wanted:
-            return camera
-    raise UsageError(f"--camera: give one of {', '.join(names)}")
 
 
 def _ask_daemon(config: Config, camera: str, action: str) -> bool:

@@ -20,6 +20,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from edge.credentials import credential_path
 from edge.errors import ConfigError
 
 KEY = "web"
@@ -92,16 +93,8 @@ def read_token(web: WebConfig, environ: Mapping[str, str] = os.environ) -> str |
         return _read(Path(web.token_file).expanduser(), "token_file")
     if not web.token_credential:
         return None
-    name = web.token_credential
-    if "/" in name or name in (".", ".."):
-        raise ConfigError(f"{KEY}.token_credential: {name!r} is a name, not a path")
-    directory = environ.get("CREDENTIALS_DIRECTORY", "")
-    if not directory:
-        raise ConfigError(
-            f"{KEY}.token_credential: $CREDENTIALS_DIRECTORY is not set; run under systemd "
-            f"with LoadCredential={name}:/path/to/token (or use token_file)"
-        )
-    return _read(Path(directory) / name, "token_credential")
+    path = credential_path(f"{KEY}.token_credential", web.token_credential, "token_file", environ)
+    return _read(path, "token_credential")
 
 
 def _read(path: Path, key: str) -> str:

@@ -65,7 +65,7 @@ def test_a_broker_that_never_answers_costs_nothing_and_sigterm_still_exits_clean
             assert wait_for(away, 15), notify.messages
             # paho gives up on a connection without CONNACK after keepalive seconds; then retry
             assert wait_for(lambda: silent.connections >= 2, 15), "no second attempt"
-            assert len(file_records(out)) >= 40  # the files go on meanwhile
+            assert wait_for(lambda: len(file_records(out)) >= 40, 15)  # the files go on meanwhile
             took, stderr = _stop(daemon)
         finally:
             daemon.kill()

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from edge.brokers import BrokerAddress, parse_mqtt_url, split_urls
 from edge.config import MqttOutput
+from edge.credentials import credential_path
 from edge.errors import ConfigError
 from edge.publishers.mqtt.topics import Topics
 
@@ -128,20 +129,11 @@ def read_password(mqtt: MqttOutput, environ: Mapping[str, str] = os.environ) -> 
             )
         return value
     if mqtt.password_credential:
-        return _read_secret(_credential(mqtt.password_credential, environ), "password_credential")
-    return None
-
-
-def _credential(name: str, environ: Mapping[str, str]) -> Path:
-    if "/" in name or name in (".", ".."):
-        raise ConfigError(f"{KEY}.password_credential: {name!r} is a name, not a path")
-    directory = environ.get("CREDENTIALS_DIRECTORY", "")
-    if not directory:
-        raise ConfigError(
-            f"{KEY}.password_credential: $CREDENTIALS_DIRECTORY is not set; run under systemd "
-            f"with LoadCredential={name}:/path/to/secret (or use password_file)"
+        path = credential_path(
+            f"{KEY}.password_credential", mqtt.password_credential, "password_file", environ
         )
-    return Path(directory) / name
+        return _read_secret(path, "password_credential")
+    return None
 
 
 def _read_secret(path: Path, key: str) -> str:
