@@ -49,7 +49,8 @@ def _import_backend(name: str) -> Backend:
     if name == "tensorflow":
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep its start-up chatter quiet
     package, _, attribute = module_name.partition(".")
-    module = importlib.import_module(module_name if name != "tensorflow" else package)
+    with native_stderr():  # TensorFlow's absl and oneDNN notices as it loads
+        module = importlib.import_module(module_name if name != "tensorflow" else package)
     if name == "tensorflow":  # tensorflow.lite is an attribute, not an importable module
         module = getattr(module, attribute)
     return Backend(name=name, module=module_name, interpreter_class=module.Interpreter)

@@ -70,3 +70,9 @@ def test_train_and_convert_print_only_their_own_lines(tmp_path: Path) -> None:
     assert foreign_lines(convert.stderr) == []
     assert "━" not in train.stdout  # no progress bar when the output is not a terminal
     assert re.search(r"^\d+/\d+ - \d+s - .*accuracy", train.stdout, re.MULTILINE)
+
+
+def test_doctor_prints_only_its_own_lines_while_it_probes_every_runtime(tmp_path: Path) -> None:
+    run = edge("doctor", cwd=tmp_path)
+    assert "TFLite runtime:" in run.stdout
+    assert foreign_lines(run.stderr) == []
