@@ -11,7 +11,6 @@ from edge.commands.service import hidden_by_the_sandbox, install
 from edge.config import load_config
 from edge.errors import EdgeError, UsageError
 
-
 THIS_EDGE = Path(sys.executable).parent / "edge"
 # A checkout under /tmp or /home (as CI's may be) needs the unit relaxed to run its own venv.
 RELAX = bool(hidden_by_the_sandbox(THIS_EDGE))
