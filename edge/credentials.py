@@ -1,4 +1,5 @@
-"""systemd credentials (``LoadCredential=NAME:PATH``): the one place their file is found."""
+"""Secrets in files and systemd credentials (``LoadCredential=NAME:PATH``): where their file is,
+and reading it, in one place for the MQTT password and the page's token."""
 
 from __future__ import annotations
 
@@ -20,3 +21,13 @@ def credential_path(setting: str, name: str, instead: str, environ: Mapping[str,
             f"LoadCredential={name}:/path/to/secret (or use {instead})"
         )
     return Path(directory) / name
+
+
+def read_secret_file(path: Path, setting: str) -> str:
+    """The text of ``path``, the file the config key ``setting`` names; a ConfigError saying
+    why it cannot be read (never its content)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise ConfigError(f"{setting}: cannot read {path} ({reason})") from None

@@ -20,7 +20,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from edge.credentials import credential_path
+from edge.credentials import credential_path, read_secret_file
 from edge.errors import ConfigError
 
 KEY = "web"
@@ -98,12 +98,7 @@ def read_token(web: WebConfig, environ: Mapping[str, str] = os.environ) -> str |
 
 
 def _read(path: Path, key: str) -> str:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        raise ConfigError(f"{KEY}.{key}: cannot read {path} ({reason})") from None
-    token = text.strip()
+    token = read_secret_file(path, f"{KEY}.{key}").strip()
     if not token or any(c.isspace() for c in token):
         raise ConfigError(f"{KEY}.{key}: {path} must hold one token on one line, no spaces")
     return token

@@ -82,18 +82,14 @@ def test_colors_are_found_and_the_folder_ends_the_run(frames: Path, tmp_path: Pa
         assert record["classification"] is None
 
 
+def _no_models(frames: Path, out: Path) -> tuple[str, ...]:
+    """The folder source, the output directory, no classifier and no autoencoder."""
+    return ("--source", f"folder:{frames}", "--out", str(out), "--classifier", "", "--anomaly", "")
+
+
 def test_seq_continues_after_a_restart(frames: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    common = (
-        "--source",
-        f"folder:{frames}",
-        "--out",
-        str(out),
-        "--classifier",
-        "",
-        "--anomaly",
-        "",
-    )
+    common = _no_models(frames, out)
     assert _run(*common, "--max-frames", "3") == 0
     assert _run(*common, "--max-frames", "3") == 0
     seqs = [r["seq"] for r in _records(out)]
@@ -105,16 +101,7 @@ def test_seq_continues_after_the_newest_record_when_the_seq_file_is_lost(
     frames: Path, tmp_path: Path, damage: str
 ) -> None:
     out = tmp_path / "out"
-    common = (
-        "--source",
-        f"folder:{frames}",
-        "--out",
-        str(out),
-        "--classifier",
-        "",
-        "--anomaly",
-        "",
-    )
+    common = _no_models(frames, out)
     assert _run(*common, "--max-frames", "3") == 0
     seq_file = out / "camera" / ".seq"
     if damage == "missing":

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from edge.brokers import BrokerAddress, parse_mqtt_url, split_urls
 from edge.config import MqttOutput
-from edge.credentials import credential_path
+from edge.credentials import credential_path, read_secret_file
 from edge.errors import ConfigError
 from edge.publishers.mqtt.topics import Topics
 
@@ -137,12 +137,7 @@ def read_password(mqtt: MqttOutput, environ: Mapping[str, str] = os.environ) -> 
 
 
 def _read_secret(path: Path, key: str) -> str:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        raise ConfigError(f"{KEY}.{key}: cannot read {path} ({reason})") from None
-    secret = text.rstrip("\r\n")
+    secret = read_secret_file(path, f"{KEY}.{key}").rstrip("\r\n")
     if not secret:
         raise ConfigError(f"{KEY}.{key}: {path} is empty")
     return secret
