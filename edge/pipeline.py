@@ -125,8 +125,10 @@ class Stages:
         classifier, camera = self.classifier, self.camera
         if classifier is None:
             return None
-        probabilities = self._smoother.update(classifier.probabilities(rgb))
         top_k, threshold = camera.top_k, camera.confidence_threshold
+        if camera.smoothing == 1:
+            return classifier.top(rgb, top_k, threshold)
+        probabilities = self._smoother.update(classifier.probabilities(rgb))
         return classified(classifier.name, probabilities, classifier.labels, top_k, threshold)
 
     def anomaly(self, rgb: npt.NDArray[np.uint8]) -> AnomalyResult | None:

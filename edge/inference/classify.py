@@ -56,7 +56,7 @@ def select_top(
 ) -> tuple[LabelScore, ...]:
     """The k most probable labels, best first; equal scores keep the labels' order."""
     values = probabilities.tolist()
-    order = _top(probabilities, values, k)
+    order = _top(values, k, probabilities)
     return tuple(LabelScore.from_probability(labels[i], values[i]) for i in order)
 
 
@@ -69,7 +69,7 @@ def classified(
 ) -> Classified:
     """The top ``k`` labels and the decision on the exact top probability (see ``decide``)."""
     values = probabilities.tolist()
-    order = _top(probabilities, values, k)
+    order = _top(values, k, probabilities)
     picks = tuple((labels[i], values[i]) for i in order)
     return _classification(model, picks, values[order[0]] >= threshold)
 
@@ -89,14 +89,31 @@ def _label_score(label: str, probability: float) -> LabelScore:
     return LabelScore.from_probability(label, probability)
 
 
-def _top(probabilities: npt.NDArray[np.float32], values: list[float], k: int) -> list[int]:
-    """The indices of the k largest ``values`` (``probabilities`` as a list), largest first;
-    equal values in index order."""
+def classified_bytes(
+    model: str,
+    output: bytes,
+    table: tuple[float, ...],
+    labels: tuple[str, ...],
+    *,
+    k: int,
+    threshold: float,
+) -> Classified:
+    """``classified`` on an 8-bit output as it is, ``table`` giving each byte's probability:
+    the same top ``k`` and decision, with no array made (a few labels; see FEW_LABELS)."""
+    values = [table[byte] for byte in output]
+    order = _top(values, k)
+    picks = tuple((labels[i], values[i]) for i in order)
+    return _classification(model, picks, values[order[0]] >= threshold)
+
+
+def _top(values: list[float], k: int, array: npt.NDArray[np.float32] | None = None) -> list[int]:
+    """The indices of the k largest ``values``, largest first; equal values in index order.
+    ``array``, the values as an array, narrows many labels down in linear time first."""
     if k < 1:
         raise ValueError(f"top_k must be at least 1, got {k}")
     k = min(k, len(values))
     many = len(values) > FEW_LABELS
-    candidates = _best_indices(probabilities, k) if many else range(len(values))
+    candidates = _best_indices(array, k) if array is not None and many else range(len(values))
     return sorted(candidates, key=values.__getitem__, reverse=True)[:k]  # stable: ties in order
 
 
@@ -131,6 +148,13 @@ class Classifier:
         self.labels = self._labels()
         self._scores = np.empty(self.model.output.shape[1:], np.float32)  # reused per frame
         self._probabilities_already = _probabilities_already(self.model, bundle.output_activation)
+        table = self.model.output_table
+        few = len(self.labels) <= FEW_LABELS
+        # each output byte's probability, for reading the top labels off the output's bytes
+        self._byte_probabilities = (
+            tuple(table.tolist()) if self._probabilities_already and table is not None and few
+            else None
+        )  # fmt: skip
 
     def _labels(self) -> tuple[str, ...]:
         outputs = int(np.prod(self.model.output.shape[1:]))
@@ -161,6 +185,18 @@ class Classifier:
             return self.model.run(rgb).reshape(-1)
         scores = self.model.run(rgb, out=self._scores)
         return to_probabilities(scores, self.bundle.output_activation)
+
+    def top(self, rgb: npt.NDArray[np.uint8], top_k: int, threshold: float) -> Classified:
+        """``classified`` on the probabilities of one frame: the ``top_k`` labels and the
+        decision; for a few labels whose bytes are probabilities, read off the output's bytes."""
+        table = self._byte_probabilities
+        if table is None:
+            return classified(self.name, self.probabilities(rgb), self.labels, top_k, threshold)
+        model = self.model
+        model.set_input(rgb)
+        model.invoke()
+        output = model.raw_output().tobytes()
+        return classified_bytes(self.name, output, table, self.labels, k=top_k, threshold=threshold)
 
     def classify(self, rgb: npt.NDArray[np.uint8], top_k: int = 5) -> Classified:
         return Classified(self.name, select_top(self.probabilities(rgb), self.labels, top_k))

@@ -14,6 +14,7 @@ from edge.frames import Frame
 from edge.inference.classify import Classifier
 from edge.inference.colors import ColorTracker
 from edge.pipeline import Pipeline, Stages
+from edge.records.parts import Classified
 
 
 class SpyClassifier(Classifier):
@@ -24,6 +25,10 @@ class SpyClassifier(Classifier):
     def probabilities(self, rgb: np.ndarray) -> np.ndarray:
         self.seen.append(rgb)
         return super().probabilities(rgb)
+
+    def top(self, rgb: np.ndarray, top_k: int, threshold: float) -> Classified:
+        self.seen.append(rgb)
+        return super().top(rgb, top_k, threshold)
 
 
 def _stages(camera: CameraConfig, bundle: Path) -> tuple[Stages, SpyClassifier]:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from edge.inference.bundle import load_bundle
-from edge.inference.classify import FEW_LABELS, select_top
+from edge.inference.classify import FEW_LABELS, Classifier, classified, classified_bytes, select_top
 from edge.inference.model import TFLiteModel, input_path
 from edge.inference.preprocess import (
     FramePreprocessor,
@@ -115,6 +115,38 @@ def test_top_k_is_the_stable_sort_of_all_scores(
         top = select_top(probabilities, labels, k)
         assert [t.label for t in top] == _reference_top(probabilities, labels, k)
         assert [t.score for t in top] == sorted((t.score for t in top), reverse=True)
+
+
+@pytest.mark.parametrize("size", [2, 10, FEW_LABELS])
+@pytest.mark.parametrize("threshold", [0.0, 0.3])
+def test_the_top_labels_read_off_the_output_bytes_are_those_of_the_probabilities(
+    size: int, threshold: float, rng: np.random.Generator
+) -> None:
+    table = dequantize(np.arange(256, dtype=np.uint8).view(np.int8), 1 / 256, -128)
+    labels = tuple(f"l{i}" for i in range(size))
+    for levels in (256, 3):  # few levels: many ties, broken in label order
+        output = rng.integers(0, levels, size, dtype=np.uint8) ^ 0x80  # int8 bytes
+        expected = classified("m", table[output], labels, 5, threshold)
+        found = classified_bytes(
+            "m", output.tobytes(), tuple(table.tolist()), labels, k=5, threshold=threshold
+        )
+        assert found == expected
+
+
+def test_a_classifier_gives_the_same_top_labels_from_bytes_as_from_probabilities(
+    make_bundle: Callable[..., Path], rng: np.random.Generator
+) -> None:
+    classifier = Classifier(load_bundle(make_bundle("softmax")))
+    assert classifier._byte_probabilities is not None  # the byte path is taken
+    answers = set()
+    for rgb in rng.integers(0, 256, (8, 16, 12, 3), dtype=np.uint8):
+        for threshold in (0.0, 0.5, 1.0):
+            expected = classified(
+                classifier.name, classifier.probabilities(rgb), classifier.labels, 3, threshold
+            )
+            assert classifier.top(rgb, 3, threshold) == expected
+            answers.add(expected)
+    assert len(answers) > 3  # the frames were told apart
 
 
 def test_output_is_dequantized_like_the_reference(
