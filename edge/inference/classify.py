@@ -99,10 +99,11 @@ def classified_bytes(
     threshold: float,
 ) -> Classified:
     """``classified`` on an 8-bit output as it is, ``table`` giving each byte's probability:
-    the same top ``k`` and decision, with no array made (a few labels; see FEW_LABELS)."""
-    values = [table[byte] for byte in output]
+    the same top ``k`` and decision, with no array made (a few labels; see FEW_LABELS). Once a
+    frame, so written with ``map``: no Python frame per label."""
+    values = list(map(table.__getitem__, output))
     order = _top(values, k)
-    picks = tuple((labels[i], values[i]) for i in order)
+    picks = tuple(zip(map(labels.__getitem__, order), map(values.__getitem__, order), strict=True))
     return _classification(model, picks, values[order[0]] >= threshold)
 
 

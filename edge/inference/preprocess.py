@@ -105,8 +105,11 @@ class FramePreprocessor:
         self._crop_shape: tuple[int, ...] = ()
         self._crop_slices = (slice(None), slice(None))
         self._steps: list[npt.NDArray[np.uint8]] = []
+        self._view_shape: tuple[int, ...] = ()  # frames whose input is a view of them
 
     def __call__(self, rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        if rgb.shape == self._view_shape:  # as the frame before: a view of it is the input
+            return rgb[self._crop_slices]
         p = self.preprocess
         image = rgb[self._crop(rgb.shape)] if p.resize == "crop" else rgb
         steps = self._buffers(image)
@@ -122,6 +125,8 @@ class FramePreprocessor:
             if p.color_order == "bgr":
                 cv2.cvtColor(image, cv2.COLOR_RGB2BGR, dst=self.out)
                 return self.out
+        if image is not self.out:  # frames of this shape need no more than the crop's view
+            self._view_shape = rgb.shape if p.resize == "crop" else ()
         return image  # self.out, or the frame itself when it already has the input's size
 
     def _crop(self, shape: tuple[int, ...]) -> tuple[slice, slice]:
