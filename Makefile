@@ -112,7 +112,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/pipeline.py || status=1; \
 	$(BIN)/python benchmarks/web.py || status=1; \
 	$(BIN)/python benchmarks/memory.py || status=1; \
-	$(BIN)/python benchmarks/false_alarms.py --markdown || status=1; exit $$status
+	$(BIN)/python benchmarks/false_alarms.py --markdown || status=1; \
+	$(BIN)/python benchmarks/start.py || status=1; exit $$status
 
 # How many daemons one Mosquitto carries (benchmarks/README.md, "Fleet"): a few minutes.
 fleet-bench: $(STAMP) mosquitto
