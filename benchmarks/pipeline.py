@@ -15,9 +15,9 @@
 - the device's resize (halvings, then bilinear) against cv2.INTER_AREA, 640x480 to the input.
 - the daemon's stages at full speed on the demo (both demo bundles, demo frames unpaced):
   frames per second of wall time and of CPU time (per core); target >= 30 per core.
-- resident memory of a real ``edge run`` (LiteRT, one camera, both demo bundles) after warm-up,
-  beside a bare process that only imports NumPy, OpenCV and LiteRT and loads one model;
-  target < 100 MB.
+
+The daemon's memory is benchmarks/memory.py's one figure (the peak of a real ``edge run`` with
+both demo models, and where it goes), not measured here.
 
 Timings are medians over interleaved, repeated runs: machines are noisy. Exits 1 when a target
 is missed.
@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -44,7 +43,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
-from memory import daemon_peak  # noqa: E402
 from mobilenet import FRAME_SIZE, mobilenet  # noqa: E402
 
 from edge.commands.bench import Samples, cpu_name, make_pipeline, measure, unpaced_source  # noqa: E402
@@ -52,7 +50,6 @@ from edge.inference.bundle import load_bundle  # noqa: E402
 
 RATIO_TARGET = 1.15
 RATIO_JUDGED_AT = (96, 1, "model")  # (input size, threads, picture): the default one thread
-RSS_TARGET_MB = 100.0
 FPS_PER_CORE_TARGET = 30.0
 
 
@@ -187,40 +184,6 @@ def demo_full_speed(frame_count: int) -> dict[str, float]:
     }
 
 
-# -- memory of real processes ----------------------------------------------------------------
-
-
-def daemon_rss(frames_wanted: int = 15) -> dict[str, float]:
-    """VmRSS and VmHWM of ``edge run`` on the demo (one camera, both bundles) once it has
-    written ``frames_wanted`` records: benchmarks/memory.py's measurement."""
-    status = daemon_peak(frames_wanted)
-    return {"VmRSS": status["VmRSS"], "VmHWM": status["VmHWM"]}
-
-
-BASELINE = """
-import json, numpy as np, cv2
-from ai_edge_litert.interpreter import Interpreter
-interpreter = Interpreter(model_path={model!r}, num_threads=1)
-interpreter.allocate_tensors()
-interpreter.invoke()
-status = open("/proc/self/status").read().splitlines()
-print(json.dumps({{k: int(v.split()[0]) / 1024 for k, v in (l.split(":", 1) for l in status)
-                  if k in ("VmRSS", "VmHWM")}}))
-"""
-
-
-def baseline_rss() -> dict[str, float]:
-    """VmRSS of a process that only imports NumPy, OpenCV and LiteRT and runs one model."""
-    from edge import demo
-
-    code = BASELINE.format(model=str(demo.classifier_path()))
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
-    parsed: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return parsed
-
-
 # -- the report ------------------------------------------------------------------------------
 
 
@@ -279,7 +242,6 @@ def measure_all(args: argparse.Namespace) -> dict[str, Any]:
         "int8_vs_float": [{"size": run[0], **_medians(precision[run])} for run in runs],
         "resize": [{"size": size, **_medians(resizing[size])} for size in args.sizes],
         "demo": demo_full_speed(args.demo_frames),
-        "memory": {"daemon": daemon_rss(), "baseline": baseline_rss()},
     }
 
 
@@ -298,9 +260,6 @@ def misses(result: dict[str, Any]) -> list[str]:
         for row in result["classify"]
         if row["judged"] and row["ratio"] > RATIO_TARGET
     ]
-    rss = result["memory"]["daemon"]["VmRSS"]
-    if rss >= RSS_TARGET_MB:
-        found.append(f"daemon resident memory {rss:.1f} MB (target < {RSS_TARGET_MB:g} MB)")
     per_core = result["demo"]["fps_per_core"]
     if per_core < FPS_PER_CORE_TARGET:
         found.append(f"{per_core:.1f} frames/s per core (target >= {FPS_PER_CORE_TARGET:g})")
@@ -334,16 +293,10 @@ def table(result: dict[str, Any]) -> list[tuple[str, str, str]]:
         )
         for r in result["resize"]
     ]
-    demo, memory = result["demo"], result["memory"]
+    demo = result["demo"]
     rows += [
         ("demo pipeline, frames/s (wall)", f"{demo['fps']:.0f}", ""),
         ("demo pipeline, frames/s per CPU core", f"{demo['fps_per_core']:.0f}", ">= 30"),
-        (
-            "`edge run` on the demo, resident MB",
-            f"{memory['daemon']['VmRSS']:.1f} (peak {memory['daemon']['VmHWM']:.1f})",
-            "< 100",
-        ),
-        ("NumPy + OpenCV + LiteRT + 1 model, MB", f"{memory['baseline']['VmRSS']:.1f}", ""),
     ]
     return rows
 

@@ -11,27 +11,18 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import NoReturn
 
 from edge import __version__
-from edge.commands import images
 from edge.commands.args import check_mqtt_url, name
-from edge.errors import EX_USAGE, EdgeError, UsageError
+from edge.commands.parser import VERBOSE_HELP, Command, CommandLine
+from edge.errors import EdgeError, UsageError
 from edge.quiet import quiet_libraries
 
 logger = logging.getLogger("edge")
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with a one-line error: ``edge run: argument --fps: invalid float value: 'x'``."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EX_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def _out(line: str) -> None:
@@ -139,14 +130,14 @@ def cmd_service_install(args: argparse.Namespace) -> int:
     return install(root=args.root, start=not args.no_start, write=_out, allow_home=args.allow_home)
 
 
-def _add_system_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("doctor", help="check that this machine can run the daemon")
+def _add_doctor(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--config", type=Path, help="config to check (default /etc/edge-vision/edge.toml)"
     )
     p.set_defaults(handler=cmd_doctor)
 
-    p = sub.add_parser("service", help="install the systemd service")
+
+def _add_service(p: argparse.ArgumentParser) -> None:
     service_sub = p.add_subparsers(dest="service_command", required=True, metavar="COMMAND")
     i = service_sub.add_parser(
         "install", help="install the unit and the example config; enable and start the service"
@@ -157,78 +148,55 @@ def _add_system_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
                    "relax ProtectHome/PrivateTmp so the service reaches it")  # fmt: skip
     i.set_defaults(handler=cmd_service_install)
 
+
+# -- the commands whose arguments live in their own module (edge.commands) --------------
+
+
+def _add_module(p: argparse.ArgumentParser, module: ModuleType) -> None:
+    module.add_arguments(p)
+    p.set_defaults(handler=module.run)
+
+
+def _add_bench(p: argparse.ArgumentParser) -> None:
     from edge.commands import bench
 
-    p = sub.add_parser(
-        "bench",
-        help="measure per-stage latency, frames per second and memory on this device",
-        description="Measure per-stage latency, frames per second and memory on this device.",
-    )
-    bench.add_arguments(p)
-    p.set_defaults(handler=bench.run)
+    _add_module(p, bench)
 
+
+def _add_calibrate(p: argparse.ArgumentParser) -> None:
     from edge.commands import calibrate
 
-    p = sub.add_parser("calibrate", help="set a camera's anomaly threshold from normal frames")
-    calibrate.add_arguments(p)
-    p.set_defaults(handler=calibrate.run)
+    _add_module(p, calibrate)
 
+
+def _add_label(p: argparse.ArgumentParser) -> None:
     from edge.commands import label
 
-    p = sub.add_parser("label", help="label captured frames on a page (for edge train)")
-    label.add_arguments(p)
-    p.set_defaults(handler=label.run)
+    _add_module(p, label)
 
+
+def _add_models(p: argparse.ArgumentParser) -> None:
     from edge.commands import models
 
-    models.add_parsers(sub)
+    models.add_arguments(p)
 
 
-# -- workstation commands (convert/, models/), registered as entry points ---------------
+def _add_classify(p: argparse.ArgumentParser) -> None:
+    from edge.commands import images
 
-WORKSTATION_GROUP = "edge.commands"
-
-
-def _workstation_commands() -> list[EntryPoint]:
-    """The subcommands other packages register (``edge train``, ``edge convert``), by name."""
-    return sorted(entry_points(group=WORKSTATION_GROUP), key=lambda ep: ep.name)
+    images.add_classify_arguments(p)
 
 
-def _load(entry: EntryPoint) -> ModuleType:
-    try:
-        module: ModuleType = entry.load()
-    except ImportError as exc:
-        raise UsageError(
-            f"this command needs the workstation toolkit ({exc.name} is missing): "
-            "pip install 'edge-vision[convert]'"
-        ) from exc
-    return module
+def _add_colors(p: argparse.ArgumentParser) -> None:
+    from edge.commands import images
 
-
-def _add_workstation_command(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], entry: EntryPoint
-) -> None:
-    try:
-        module = _load(entry)
-    except UsageError as exc:
-        parser = sub.add_parser(entry.name, help="(needs the workstation toolkit)")
-        parser.set_defaults(handler=lambda _args, exc=exc: _raise(exc))
-        return
-    help_ = str(getattr(module, "HELP", ""))
-    parser = sub.add_parser(entry.name, help=help_, description=help_)
-    module.add_arguments(parser)
-    parser.set_defaults(handler=lambda args: int(module.run(args)))
-
-
-def _raise(exc: Exception) -> int:
-    raise exc
+    images.add_colors_arguments(p)
 
 
 # -- the parser --------------------------------------------------------------------------
 
 
-def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("run", help="run the camera daemon", description="Run the camera daemon.")
+def _add_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, help="TOML config file (default: the embedded default)")
     p.add_argument("--source", help="frame source for every camera, e.g. folder:DIR, v4l2:0, demo")
     p.add_argument("--classifier", help="classifier bundle (.tflite), 'demo', or '' for none")
@@ -255,8 +223,7 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=cmd_run)
 
 
-def _add_config_and_tail(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("config", help="check or print a configuration")
+def _add_config(p: argparse.ArgumentParser) -> None:
     config_sub = p.add_subparsers(dest="config_command", required=True, metavar="COMMAND")
     v = config_sub.add_parser("validate", help="check a config file without starting anything")
     v.add_argument("file", type=Path)
@@ -264,11 +231,8 @@ def _add_config_and_tail(sub: argparse._SubParsersAction[argparse.ArgumentParser
     d = config_sub.add_parser("default", help="print the default config, commented")
     d.set_defaults(handler=cmd_config_default)
 
-    p = sub.add_parser(
-        "tail",
-        help="follow the results from the files or from a broker",
-        description="Follow the results: from the daemon's files (--file) or a broker (--mqtt).",
-    )
+
+def _add_tail(p: argparse.ArgumentParser) -> None:
     p.add_argument("--file", type=Path, metavar="DIR", help="the daemon's output directory")
     p.add_argument(
         "--mqtt", metavar="URL", help="a broker: mqtt://HOST[:PORT] or mqtts://... (or A,B,C)"
@@ -291,38 +255,36 @@ def _add_config_and_tail(sub: argparse._SubParsersAction[argparse.ArgumentParser
     p.set_defaults(handler=cmd_tail)
 
 
+COMMANDS = (  # in the order `edge --help` lists them; `edge train`, `edge convert` come after
+    Command("run", "run the camera daemon", _add_run, "Run the camera daemon."),
+    Command("classify", "classify images with a bundle", _add_classify),
+    Command("colors", "dominant colors of images", _add_colors),
+    Command("config", "check or print a configuration", _add_config),
+    Command("tail", "follow the results from the files or from a broker", _add_tail,
+            "Follow the results: from the daemon's files (--file) or a broker (--mqtt)."),
+    Command("doctor", "check that this machine can run the daemon", _add_doctor),
+    Command("service", "install the systemd service", _add_service),
+    Command("bench", "measure per-stage latency, frames per second and memory on this device",
+            _add_bench,
+            "Measure per-stage latency, frames per second and memory on this device."),
+    Command("calibrate", "set a camera's anomaly threshold from normal frames", _add_calibrate),
+    Command("label", "label captured frames on a page (for edge train)", _add_label),
+    Command("models", "promote a camera's candidate classifier, or roll back", _add_models),
+)  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = _Parser(  # subcommands get a _Parser too
+    """The ``edge`` parser; a command's arguments are added when it is parsed (edge.commands.
+    parser), so building it imports no command's module."""
+    parser = CommandLine(
         prog="edge",
         description="Camera inference on the edge: dominant colors, int8 classification, "
         "anomaly scores, published to MQTT and files.",
     )
     parser.add_argument("--version", action="version", version=f"edge-vision {__version__}")
-    parser.add_argument(
-        "-v", "--verbose", action="store_true",
-        help="debug logging, the libraries' own lines included",
-    )  # fmt: skip
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_run(sub)
-    images.add_parsers(sub)
-    _add_config_and_tail(sub)
-    _add_system_commands(sub)
-    for entry in _workstation_commands():
-        _add_workstation_command(sub, entry)
-    _add_verbose_to_subcommands(parser)
+    parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
+    parser.add_commands(COMMANDS)
     return parser
-
-
-def _add_verbose_to_subcommands(parser: argparse.ArgumentParser) -> None:
-    """``edge run -v`` as ``edge -v run``: every subcommand takes the flag too."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for subparser in action.choices.values():
-                subparser.add_argument(
-                    "-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                    help="debug logging, the libraries' own lines included",
-                )  # fmt: skip
-                _add_verbose_to_subcommands(subparser)
 
 
 def _setup_logging(verbose: bool) -> None:

@@ -24,6 +24,7 @@ from edge import demo, preflight
 from edge.camera import CameraWorker, DaemonControl
 from edge.config import Config, default_config, load_config, with_overrides
 from edge.errors import EdgeError, PublishError, UsageError
+from edge.malloc import limit_arenas
 from edge.reload import Cameras, Plan
 from edge.service import Notifier, Supervisor
 from edge.throttle import ThrottledLog
@@ -310,6 +311,7 @@ def _set_log_level(args: argparse.Namespace, config: Config) -> None:
 
 
 def run_daemon(args: argparse.Namespace, write: Callable[[str], None] = print) -> int:
+    limit_arenas()  # before any thread of the daemon allocates
     config = load_run_config(args)
     _set_log_level(args, config)
     demo.announce(config.cameras)

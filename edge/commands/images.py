@@ -65,9 +65,8 @@ def cmd_colors(args: argparse.Namespace) -> int:
     return EX_FAILURE if failures else 0
 
 
-def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """``edge classify`` and ``edge colors``."""
-    p = sub.add_parser("classify", help="classify images with a bundle")
+def add_classify_arguments(p: argparse.ArgumentParser) -> None:
+    """``edge classify``: a bundle, image files, how many labels."""
     p.add_argument("--model", required=True, type=Path, help="classifier bundle (.tflite)")
     p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     p.add_argument("--top-k", type=positive_int, default=5, help="labels per image (default 5)")
@@ -77,7 +76,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--json", action="store_true", help="one JSON object per image")
     p.set_defaults(handler=cmd_classify)
 
-    p = sub.add_parser("colors", help="dominant colors of images")
+
+def add_colors_arguments(p: argparse.ArgumentParser) -> None:
+    """``edge colors``: image files, how many colors."""
     p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     p.add_argument("--k", type=positive_int, default=5, help="number of colors (default 5)")
     p.add_argument("--json", action="store_true", help="one JSON object per image")

@@ -34,8 +34,7 @@ WAIT_S = 10.0
 TIMEOUT_S = 5.0
 
 
-def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("models", help="promote a camera's candidate classifier, or roll back")
+def add_arguments(p: argparse.ArgumentParser) -> None:
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     for action, text in ACTIONS.items():
         a = actions.add_parser(action, help=text, description=text[0].upper() + text[1:] + ".")

@@ -22,6 +22,7 @@ A warm start is the refinement alone, from given centers.
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -37,6 +38,8 @@ PIXEL_ITERATIONS = 1
 TRY_ITERATIONS = 3  # on the pixels, for each of several tries of a cold start
 MIN_BINS, MAX_BINS = 64, 640  # histogram bins: 4 bits per channel, 3 to 5 to stay in this range
 RACE_SEED = 20240611
+RACE_ROWS = RUNS
+RACE_FILE = Path(__file__).resolve().parent.parent / "data" / "kmeans_race.npy"
 
 
 class Clusters(NamedTuple):
@@ -168,7 +171,17 @@ def seed(points: Points, k: int, runs: int) -> Floats:
 
 @cache
 def _race(runs: int) -> Floats:
-    """1 / Exp(1) clocks (runs, keys); 1 for run 0."""
+    """1 / Exp(1) clocks (runs, keys); 1 for run 0. Up to ``RACE_ROWS`` runs they are read
+    from ``RACE_FILE``, :func:`draw_race`'s rows kept, so that the daemon never imports
+    numpy.random (about 2 MB of its memory); the first rows are the same for fewer runs."""
+    if runs <= RACE_ROWS:
+        kept: Floats = np.load(RACE_FILE)
+        return kept[:runs]
+    return draw_race(runs)
+
+
+def draw_race(runs: int) -> Floats:
+    """The clocks drawn (``RACE_FILE`` holds ``draw_race(RACE_ROWS)``; a test checks it)."""
     clocks = np.random.default_rng(RACE_SEED).exponential(size=(runs, _RACE_MASK + 1))
     clocks[0] = 1.0
     inverse: Floats = (1.0 / np.maximum(clocks, 1e-6)).astype(np.float32)

@@ -10,12 +10,17 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edge.errors import ImageError, SourceError
 from edge.frames import Frame
 from edge.images import IMAGE_SUFFIXES, list_images, load_rgb
 from edge.pacing import Pacer
 from edge.sources.base import EndOfStream, FrameSource, check_flag, check_fps, check_target
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 logger = logging.getLogger(__name__)
 
@@ -62,12 +67,16 @@ class FolderSource(FrameSource):
         while True:
             path = self._advance()
             try:
-                rgb = load_rgb(path)
+                rgb = self._load(path)
             except ImageError as exc:
                 logger.warning("%s: skipped %s", self.describe(), exc)
                 continue
             self._read_this_pass += 1
             return self._frame(rgb, time.time())
+
+    def _load(self, path: Path) -> npt.NDArray[np.uint8]:
+        """The image at ``path`` as RGB (edge.images.load_rgb); ImageError if unreadable."""
+        return load_rgb(path)
 
     def _advance(self) -> Path:
         """The next path to try; wraps around when looping, else EndOfStream at the end."""

@@ -42,15 +42,18 @@ def annotate(rgb: Image, record: ResultRecord, width: int = 640) -> Image:
     scale = width / rgb.shape[1]
     height = max(1, round(rgb.shape[0] * scale))
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    resized = cv2.resize(rgb, (width, height), interpolation=interpolation)
-    picture = np.asarray(cv2.cvtColor(resized, cv2.COLOR_RGB2BGR), dtype=np.uint8)
     unit = max(width / 640, 0.5)  # text and bars grow with the picture
+    # one buffer, drawn in place: the frame's picture on top, the panel below
+    canvas = np.empty((height + round(72 * unit), width, 3), np.uint8)
+    picture, panel = canvas[:height], canvas[height:]
+    cv2.resize(rgb, (width, height), dst=picture, interpolation=interpolation)
+    cv2.cvtColor(picture, cv2.COLOR_RGB2BGR, dst=picture)
     _title(picture, record, unit)
-    panel = np.full((round(72 * unit), width, 3), DARK, np.uint8)
+    panel[:] = DARK
     _palette(panel, record, round(16 * unit))
     _labels(panel, record.classification, unit, round(41 * unit))
     _anomaly(panel, record.anomaly, unit, round(64 * unit))
-    return np.vstack([picture, panel])
+    return canvas
 
 
 def encode_jpeg(bgr: Image, quality: int = JPEG_QUALITY) -> bytes:

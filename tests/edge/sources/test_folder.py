@@ -8,12 +8,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+from edge import demo
 from edge.errors import ConfigError, SourceError
 from edge.frames import Frame
+from edge.images import list_images, load_rgb
 from edge.sources import EndOfStream, FrameSource, create_source
-from edge.sources.demo import DemoSource
+from edge.sources.demo import DemoSource, read_bundled_frame
 from edge.sources.folder import FolderSource
 
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
@@ -180,6 +183,34 @@ def test_demo_loops_its_folder_at_five_fps(three: Path, clock: Any) -> None:
     assert [pixel(f) for f in frames if f is not None] == [RED, GREEN, BLUE, RED]
     assert clock.sleeps == pytest.approx([0.2, 0.2, 0.2])
     assert source.spec == "demo"
+
+
+def test_the_bundled_demo_frames_are_the_pixels_load_rgb_reads() -> None:
+    paths = list_images(demo.frames_dir())
+    with DemoSource(fps=None, loop=False) as source:
+        frames = drain(source)
+    assert len(frames) == len(paths) >= 10
+    for frame, path in zip(frames, paths, strict=True):
+        expected = load_rgb(path)
+        assert frame.rgb.dtype == np.uint8 and frame.rgb.shape == expected.shape, path.name
+        assert np.array_equal(frame.rgb, expected), path.name
+
+
+@pytest.mark.parametrize(
+    ("mode", "pixel"),
+    [("RGB", (10, 20, 30)), ("P", 3), ("RGBA", (200, 100, 50, 128)), ("L", 77), ("I;16", 4000)],
+)
+def test_a_frame_that_is_no_plain_colour_png_reads_as_load_rgb_reads_it(
+    tmp_path: Path, mode: str, pixel: int | tuple[int, ...]
+) -> None:
+    from PIL import Image as PILImage
+
+    path = tmp_path / "frame.png"
+    image = PILImage.new(mode, (8, 6), pixel)
+    if mode == "P":
+        image.putpalette([0, 0, 0, 1, 2, 3, 4, 5, 6, 250, 128, 7])
+    image.save(path)
+    assert np.array_equal(read_bundled_frame(path), load_rgb(path))
 
 
 def test_demo_without_frames_says_so(tmp_path: Path) -> None:
