@@ -101,8 +101,10 @@ def classified_bytes(
     """``classified`` on an 8-bit output as it is, ``table`` giving each byte's probability:
     the same top ``k`` and decision, with no array made (a few labels; see FEW_LABELS). Once a
     frame, so written with ``map``: no Python frame per label."""
+    if k < 1:
+        raise ValueError(f"top_k must be at least 1, got {k}")
     values = list(map(table.__getitem__, output))
-    order = _top(values, k)
+    order = sorted(range(len(values)), key=values.__getitem__, reverse=True)[:k]  # ties in order
     picks = tuple(zip(map(labels.__getitem__, order), map(values.__getitem__, order), strict=True))
     return _classification(model, picks, values[order[0]] >= threshold)
 
@@ -193,10 +195,7 @@ class Classifier:
         table = self._byte_probabilities
         if table is None:
             return classified(self.name, self.probabilities(rgb), self.labels, top_k, threshold)
-        model = self.model
-        model.set_input(rgb)
-        model.invoke()
-        output = model.raw_output().tobytes()
+        output = self.model.run_bytes(rgb)
         return classified_bytes(self.name, output, table, self.labels, k=top_k, threshold=threshold)
 
     def classify(self, rgb: npt.NDArray[np.uint8], top_k: int = 5) -> Classified:

@@ -112,6 +112,16 @@ class TFLiteModel:
     def raw_output(self) -> npt.NDArray[Any]:
         return self.interpreter.get_tensor(self._output_index)  # type: ignore[no-any-return]
 
+    def run_bytes(self, rgb: npt.NDArray[np.uint8]) -> bytes:
+        """One frame through the model: its output's bytes as they are (for an 8-bit output, a
+        byte a value: see ``output_table``)."""
+        self.set_input(rgb)
+        try:
+            self.interpreter.invoke()
+        except RuntimeError as exc:
+            raise ModelError(f"the interpreter failed: {exc}") from exc
+        return self.interpreter.get_tensor(self._output_index).tobytes()  # type: ignore[no-any-return]
+
     def output_float(self, out: npt.NDArray[np.float32] | None = None) -> npt.NDArray[np.float32]:
         """The output without its batch axis, dequantized with the tensor's scale and zero point;
         written into ``out`` when given (a buffer of the output's shape), else a new array."""
