@@ -99,7 +99,7 @@ def pixel_points(pixels: Pixels, squares: bool = False) -> Points:
     """(n, 3) pixels as points of weight 1; with ``squares``, their squared norms summed (what
     exact squared errors start from)."""
     means = np.empty((4, len(pixels)), np.float32)
-    means[:3] = pixels.T
+    means.T[:, :3] = pixels  # read in order: faster than writing pixels.T
     means[3] = 1.0
     flat = pixels.reshape(-1).astype(np.float64) if squares else None
     total = float(flat @ flat) if flat is not None else float("nan")
@@ -116,10 +116,10 @@ def histogram(pixels: Pixels, points: Points) -> Points:
         bits = 5 if len(used) < MIN_BINS else 3
         key, counts, used = _bin(pixels, bits)
     if bits > 4:  # number the used bins 0, 1, ...: short bincounts below
-        index = np.empty(len(counts), np.intp)
-        index[used] = _ARANGE[: len(used)]
-        key, keys, counts = index[key], used & _RACE_MASK, counts[used]
-        used = _ARANGE[: len(used)]
+        keys, used_counts = used & _RACE_MASK, counts[used]
+        counts[used] = _ARANGE[: len(used)]  # the numbering, in place: a second array of
+        key, counts, used = counts[key], used_counts, _ARANGE[: len(used)]  # 32768 bins
+        # would make malloc hand pages back and fault them in again, call after call
     else:
         keys, counts = used, counts[used]
     sums = np.empty((4, len(used)), np.float32)
@@ -156,16 +156,16 @@ def seed(points: Points, k: int, runs: int) -> Floats:
     extended[:4] = means
     squared_norms(means[:3].T, out=extended[4])
     table = extended[_TABLE_ROWS].T * _TABLE  # [-2x, |x|^2, 1]: table @ extended is d^2
-    odds = _race(runs)[:, points.keys] * weights if runs > 1 else weights[None]
-    pick = odds.argmax(axis=1)
-    picks = [pick]
-    nearest = table[pick] @ extended
+    odds = _race(runs).take(points.keys, axis=1) * weights if runs > 1 else weights[None]
+    picks = np.empty((k, runs), np.intp)
+    odds.argmax(axis=1, out=picks[0])
+    nearest = table[picks[0]] @ extended
+    scores = np.empty_like(nearest)
     for step in range(1, k):
-        pick = (nearest * odds).argmax(axis=1)
-        picks.append(pick)
+        np.multiply(nearest, odds, out=scores).argmax(axis=1, out=picks[step])
         if step < k - 1:
-            np.minimum(nearest, table[pick] @ extended, out=nearest)
-    rows: Floats = table[np.concatenate(picks)] * _ROW_SCALE  # [x, |x|^2 + 1, ...]
+            np.minimum(nearest, table[picks[step]] @ extended, out=nearest)
+    rows: Floats = table[picks.reshape(-1)] * _ROW_SCALE  # [x, |x|^2 + 1, ...]
     return rows[:, :4]
 
 
@@ -201,17 +201,16 @@ def lloyd(
     """
     columns, moments, count = points.columns, points.moments, len(rows)
     shape = (count // runs, runs, columns.shape[1])
-    distances, owned = np.empty(shape, np.float32), np.empty(shape, np.float32)
-    nearest = np.empty(shape[1:], np.float32)
-    flat_distances, flat_owned = distances.reshape(count, -1), owned.reshape(count, -1)
+    distances, nearest = np.empty(shape, np.float32), np.empty(shape[1:], np.float32)
+    flat_distances = distances.reshape(count, -1)
     previous, start_error = b"", float("nan")
     for iteration in range(iterations):
         np.matmul(rows, columns, out=flat_distances)
         np.minimum.reduce(distances, axis=0, out=nearest)
         if measure and iteration == 0:
             start_error = points.squared_error_of(nearest[0])
-        np.equal(distances, nearest, out=owned)
-        sums = flat_owned @ moments
+        np.equal(distances, nearest, out=distances)  # 1 where a point is owned, else 0
+        sums = flat_distances @ moments
         state = sums.tobytes()
         if state == previous:
             break
@@ -222,7 +221,8 @@ def lloyd(
             filled = sums[:, 3] > 0
             rows[:, 3] = 1.0
             rows[filled] = sums[filled] / sums[filled, 3:]
-        squared_norms(rows, out=rows[:, 3])  # |c|^2 + 1: rows[:, 3] was 1
+        if iteration < iterations - 1:  # else only the centers are returned
+            squared_norms(rows, out=rows[:, 3])  # |c|^2 + 1: rows[:, 3] was 1
     return Clusters(rows[:, :3], sums[:, 3], start_error=start_error)
 
 
@@ -239,6 +239,8 @@ def best_runs(clusters: Clusters, runs: int, count: int = 1) -> list[Floats]:
     best first."""
     energy = (squared_norms(clusters.centers) * clusters.masses).reshape(-1, runs).sum(axis=0)
     centers = clusters.centers.reshape(-1, runs, 3)
+    if count == 1:  # the first of the best, as the stable sort below gives it
+        return [centers[:, int(energy.argmax())]]
     return [centers[:, run] for run in np.argsort(-energy, kind="stable")[:count].tolist()]
 
 
@@ -307,7 +309,7 @@ def squared_norms(rows: Floats, out: Floats | None = None) -> Floats:
 _VECDOT = getattr(np, "vecdot", None)
 _COLUMN_SCALE = np.array([[-2.0], [-2.0], [-2.0], [1.0]], np.float32)
 _FAR = np.float32(1e20)  # larger than any squared distance: the first pick goes by weight alone
-_TABLE_ROWS = [0, 1, 2, 4, 3]
+_TABLE_ROWS = np.array([0, 1, 2, 4, 3], np.intp)
 _TABLE = np.array([-2.0, -2.0, -2.0, 1.0, 1.0], np.float32)
 _ROW_SCALE = np.array([-0.5, -0.5, -0.5, 1.0, 1.0], np.float32)  # table rows to center rows
 _RACE_MASK = (1 << 12) - 1  # keys beyond 4096 share clocks
