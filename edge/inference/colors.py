@@ -116,8 +116,12 @@ def _to_result(
         if mass > 0:
             merged[red, green, blue] = merged.get((red, green, blue), 0.0) + mass
     total = sum(merged.values())
-    ranked = sorted(merged.items(), key=lambda item: (-item[1], item[0]))
-    return tuple(ColorShare.from_rgb(rgb, min(mass / total, 1.0)) for rgb, mass in ranked)
+    ranked = sorted(merged.items(), key=_largest_first)
+    return tuple([ColorShare.from_rgb(rgb, min(mass / total, 1.0)) for rgb, mass in ranked])
+
+
+def _largest_first(item: tuple[tuple[int, int, int], float]) -> tuple[float, tuple[int, int, int]]:
+    return -item[1], item[0]
 
 
 class ColorTracker:

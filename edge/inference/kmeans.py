@@ -98,12 +98,14 @@ class Points(NamedTuple):
 def pixel_points(pixels: Pixels, squares: bool = False) -> Points:
     """(n, 3) pixels as points of weight 1; with ``squares``, their squared norms summed (what
     exact squared errors start from)."""
-    means = np.empty((4, len(pixels)), np.float32)
+    both = np.empty((2, 4, len(pixels)), np.float32)
+    means, columns = both[0], both[1]
     means.T[:, :3] = pixels  # read in order: faster than writing pixels.T
-    means[3] = 1.0
+    np.multiply(means[:3], _MINUS_TWO, out=columns[:3])  # faster than by a column of scales
+    both[:, 3] = 1.0
     flat = pixels.reshape(-1).astype(np.float64) if squares else None
     total = float(flat @ flat) if flat is not None else float("nan")
-    return Points(means, means * _COLUMN_SCALE, means.T, _NO_KEYS, total)
+    return Points(means, columns, means.T, _NO_KEYS, total)
 
 
 def histogram(pixels: Pixels, points: Points) -> Points:
@@ -132,7 +134,7 @@ def histogram(pixels: Pixels, points: Points) -> Points:
 
 def _bin(pixels: Pixels, bits: int) -> tuple[Keys, npt.NDArray[np.intp], Keys]:
     """The bin of each pixel, the count of each bin, and the bins used."""
-    key = ((pixels >> (8 - bits)).astype(np.float32) @ _key_weights(bits)).astype(np.intp)
+    key = np.dot((pixels >> (8 - bits)).astype(np.float32), _key_weights(bits)).astype(np.intp)
     counts = np.bincount(key)
     return key, counts, (counts > 0).nonzero()[0]
 
@@ -159,12 +161,12 @@ def seed(points: Points, k: int, runs: int) -> Floats:
     odds = _race(runs).take(points.keys, axis=1) * weights if runs > 1 else weights[None]
     picks = np.empty((k, runs), np.intp)
     odds.argmax(axis=1, out=picks[0])
-    nearest = table[picks[0]] @ extended
+    nearest = np.dot(table[picks[0]], extended)
     scores = np.empty_like(nearest)
     for step in range(1, k):
         np.multiply(nearest, odds, out=scores).argmax(axis=1, out=picks[step])
         if step < k - 1:
-            np.minimum(nearest, table[picks[step]] @ extended, out=nearest)
+            np.minimum(nearest, np.dot(table[picks[step]], extended), out=nearest)
     rows: Floats = table[picks.reshape(-1)] * _ROW_SCALE  # [x, |x|^2 + 1, ...]
     return rows[:, :4]
 
@@ -210,7 +212,7 @@ def lloyd(
         if measure and iteration == 0:
             start_error = points.squared_error_of(nearest[0])
         np.equal(distances, nearest, out=distances)  # 1 where a point is owned, else 0
-        sums = flat_distances @ moments
+        sums = np.dot(flat_distances, moments)  # np.dot: less overhead than @
         state = sums.tobytes()
         if state == previous:
             break
@@ -228,8 +230,9 @@ def lloyd(
 
 def center_rows(centers: Floats) -> Floats:
     """Centers (m, 3) as the rows ``[c, |c|^2 + 1]`` (m, 4) that :func:`lloyd` starts from."""
-    rows = np.ones((len(centers), 4), np.float32)
+    rows = np.empty((len(centers), 4), np.float32)
     rows[:, :3] = centers
+    rows[:, 3] = 1.0
     squared_norms(rows, out=rows[:, 3])
     return rows
 
@@ -237,7 +240,7 @@ def center_rows(centers: Floats) -> Floats:
 def best_runs(clusters: Clusters, runs: int, count: int = 1) -> list[Floats]:
     """The centers (k, 3) of the ``count`` runs that explain most (the least squared error),
     best first."""
-    energy = (squared_norms(clusters.centers) * clusters.masses).reshape(-1, runs).sum(axis=0)
+    energy = np.add.reduce((squared_norms(clusters.centers) * clusters.masses).reshape(-1, runs))
     centers = clusters.centers.reshape(-1, runs, 3)
     if count == 1:  # the first of the best, as the stable sort below gives it
         return [centers[:, int(energy.argmax())]]
@@ -278,7 +281,7 @@ def refine(points: Points, rows: Floats, iterations: int, measure: bool = False)
     """Lloyd iterations on pixel ``points`` (:func:`pixel_points`) from center ``rows``;
     ``measure``: with the exact squared error of ``rows`` as ``start_error``."""
     result = lloyd(points, rows, 1, iterations, measure)
-    if result.masses.sum() == points.columns.shape[1]:
+    if np.add.reduce(result.masses) == points.columns.shape[1]:
         return result
     # a pixel exactly half-way between two centers counted for both: give it to the first
     rows = np.hstack([result.centers, squared_norms(result.centers)[:, None]])
@@ -308,6 +311,7 @@ def squared_norms(rows: Floats, out: Floats | None = None) -> Floats:
 
 _VECDOT = getattr(np, "vecdot", None)
 _COLUMN_SCALE = np.array([[-2.0], [-2.0], [-2.0], [1.0]], np.float32)
+_MINUS_TWO = np.float32(-2.0)
 _FAR = np.float32(1e20)  # larger than any squared distance: the first pick goes by weight alone
 _TABLE_ROWS = np.array([0, 1, 2, 4, 3], np.intp)
 _TABLE = np.array([-2.0, -2.0, -2.0, 1.0, 1.0], np.float32)
