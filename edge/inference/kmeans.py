@@ -207,12 +207,12 @@ def lloyd(
     flat_distances = distances.reshape(count, -1)
     previous, start_error = b"", float("nan")
     for iteration in range(iterations):
-        np.matmul(rows, columns, out=flat_distances)
+        np.dot(rows, columns, out=flat_distances)  # np.dot: less overhead than np.matmul
         np.minimum.reduce(distances, axis=0, out=nearest)
         if measure and iteration == 0:
             start_error = points.squared_error_of(nearest[0])
         np.equal(distances, nearest, out=distances)  # 1 where a point is owned, else 0
-        sums = np.dot(flat_distances, moments)  # np.dot: less overhead than @
+        sums = np.dot(flat_distances, moments)
         state = sums.tobytes()
         if state == previous:
             break
@@ -281,7 +281,7 @@ def refine(points: Points, rows: Floats, iterations: int, measure: bool = False)
     """Lloyd iterations on pixel ``points`` (:func:`pixel_points`) from center ``rows``;
     ``measure``: with the exact squared error of ``rows`` as ``start_error``."""
     result = lloyd(points, rows, 1, iterations, measure)
-    if np.add.reduce(result.masses) == points.columns.shape[1]:
+    if sum(result.masses.tolist()) == points.columns.shape[1]:  # whole counts: exact
         return result
     # a pixel exactly half-way between two centers counted for both: give it to the first
     rows = np.hstack([result.centers, squared_norms(result.centers)[:, None]])
