@@ -112,9 +112,9 @@ def _to_result(
     value)."""
     merged: dict[tuple[int, int, int], float] = {}
     rounded = np.rint(colors).astype(np.intp).tolist()  # means of 0-255 values: in range
-    for (red, green, blue), mass in zip(rounded, masses.tolist(), strict=True):
+    for rgb, mass in zip(map(tuple, rounded), masses.tolist(), strict=True):
         if mass > 0:
-            merged[red, green, blue] = merged.get((red, green, blue), 0.0) + mass
+            merged[rgb] = merged.get(rgb, 0.0) + mass
     total = sum(merged.values())
     ranked = sorted(merged.items(), key=_largest_first)
     return tuple([ColorShare.from_rgb(rgb, min(mass / total, 1.0)) for rgb, mass in ranked])

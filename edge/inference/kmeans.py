@@ -136,7 +136,7 @@ def _bin(pixels: Pixels, bits: int) -> tuple[Keys, npt.NDArray[np.intp], Keys]:
     """The bin of each pixel, the count of each bin, and the bins used."""
     key = np.dot((pixels >> (8 - bits)).astype(np.float32), _key_weights(bits)).astype(np.intp)
     counts = np.bincount(key)
-    return key, counts, (counts > 0).nonzero()[0]
+    return key, counts, counts.astype(np.bool_).nonzero()[0]
 
 
 @cache
