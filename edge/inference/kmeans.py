@@ -118,10 +118,11 @@ def histogram(pixels: Pixels, points: Points) -> Points:
         bits = 5 if len(used) < MIN_BINS else 3
         key, counts, used = _bin(pixels, bits)
     if bits > 4:  # number the used bins 0, 1, ...: short bincounts below
+        # in the counts' array: a second one of 32768 bins made malloc hand its pages back and
+        # fault them in again, call after call
         keys, used_counts = used & _RACE_MASK, counts[used]
-        counts[used] = _ARANGE[: len(used)]  # the numbering, in place: a second array of
-        key, counts, used = counts[key], used_counts, _ARANGE[: len(used)]  # 32768 bins
-        # would make malloc hand pages back and fault them in again, call after call
+        counts[used] = _ARANGE[: len(used)]
+        key, counts, used = counts[key], used_counts, _ARANGE[: len(used)]
     else:
         keys, counts = used, counts[used]
     sums = np.empty((4, len(used)), np.float32)
