@@ -15,6 +15,7 @@ from edge.capture import CaptureConfig, Capturer, capture_name, prune
 from edge.cli import main
 from edge.config import parse_config
 from edge.errors import ConfigError
+from tests.support.camera import grey_frames
 
 from ..support.records import make_record
 from ..support.schema import validate
@@ -117,10 +118,7 @@ def test_bad_capture_settings_name_their_key(capture: dict[str, object], message
 def test_the_daemon_saves_low_confidence_frames_of_a_folder(
     tmp_path: Path, make_bundle: Callable[..., Path]
 ) -> None:
-    frames = tmp_path / "frames"
-    frames.mkdir()
-    for i in range(6):
-        cv2.imwrite(str(frames / f"{i}.png"), np.full((30, 40, 3), 40 * i, np.uint8))
+    frames = grey_frames(tmp_path / "frames")
     config = tmp_path / "edge.toml"
     config.write_text(f"""
 [[cameras]]

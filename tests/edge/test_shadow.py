@@ -6,11 +6,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
-import numpy as np
-
 from edge.cli import main
 from edge.shadow import ShadowTally
+from tests.support.camera import grey_frames
 
 from ..support.records import make_record
 from ..support.schema import validate
@@ -42,10 +40,7 @@ def test_the_tally_counts_agreement_and_confusion_and_restarts_for_a_new_model()
 def test_the_daemon_runs_the_candidate_on_every_nth_frame(
     tmp_path: Path, make_bundle: Callable[..., Path]
 ) -> None:
-    frames = tmp_path / "frames"
-    frames.mkdir()
-    for i in range(6):
-        cv2.imwrite(str(frames / f"{i}.png"), np.full((30, 40, 3), 40 * i, np.uint8))
+    frames = grey_frames(tmp_path / "frames")
     bundle = make_bundle("softmax")
     config = tmp_path / "edge.toml"
     config.write_text(f"""

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from edge.errors import ConfigError, SourceError
-from edge.frames import Frame
 from edge.sources import ReconnectingSource, create_source
 from edge.sources.picamera2 import Picamera2Source
 from edge.sources.picamera2_fake import USB_WEBCAM, FakePicamera2, Platform
+from tests.support.camera import bars, first_frame
 
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
 BARS = [RED, GREEN, BLUE, WHITE]
@@ -39,20 +39,6 @@ class CountingCamera(FakePicamera2):
 
     def render(self, index: int, width: int, height: int) -> Any:
         return np.full((height, width, 3), index % 256, np.uint8)
-
-
-def first_frame(source: Picamera2Source) -> Frame:
-    with source:
-        frame = source.read(timeout=2.0)
-    assert frame is not None
-    return frame
-
-
-def bars(image: Any) -> list[tuple[int, int, int]]:
-    """The color at the middle of each of the four vertical bars."""
-    height, width = image.shape[:2]
-    row = image[height // 2]
-    return [tuple(int(v) for v in row[(2 * bar + 1) * width // 8]) for bar in range(4)]  # type: ignore[misc]
 
 
 def near(actual: list[tuple[int, int, int]], tolerance: int) -> bool:

@@ -6,29 +6,16 @@ from typing import Any
 
 import pytest
 
-from edge.frames import Frame
-from edge.sources import FrameSource, create_source
+from edge.sources import create_source
 from edge.sources.picamera2 import Picamera2Source, model_stream_size, same_aspect
 from edge.sources.picamera2_fake import FakePicamera2, Platform
+from tests.support.camera import bars, first_frame
 
 BARS = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)]
 
 
 class Pi4Camera(FakePicamera2):
     platform = Platform.VC4
-
-
-def first_frame(source: FrameSource) -> Frame:
-    with source:
-        frame = source.read(timeout=2.0)
-    assert frame is not None
-    return frame
-
-
-def bars(image: Any) -> list[tuple[int, int, int]]:
-    height, width = image.shape[:2]
-    row = image[height // 2]
-    return [tuple(int(v) for v in row[(2 * bar + 1) * width // 8]) for bar in range(4)]  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(
