@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +22,7 @@ import pytest
 
 from edge.cli import main
 from edge.images import list_images, load_rgb
+from tests.support.mosquitto import free_port
 
 from ..conftest import REPO
 from ..support.browser import Browser, chromium
@@ -110,13 +110,6 @@ def _config(root: Path, name: str, body: str) -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _latest(root: Path) -> dict[str, Any]:
     latest = root / "out" / "door" / "latest.json"
     try:
@@ -180,7 +173,7 @@ classifier = "{weak}"
 anomaly = ""
 candidate = "{new}"
 [web]
-listen = "127.0.0.1:{_free_port()}"
+listen = "127.0.0.1:{free_port()}"
 """,
     )
     log = (root / "shadow.log").open("wb")

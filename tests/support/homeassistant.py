@@ -30,6 +30,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from tests.support.mosquitto import free_port
+
 VERSION = "2025.4.4"
 REPO = Path(__file__).resolve().parents[2]
 CACHE = REPO / ".cache" / f"homeassistant-{VERSION}"
@@ -48,14 +50,6 @@ def missing() -> str | None:
     if UNAVAILABLE_REASON.exists():
         return UNAVAILABLE_REASON.read_text().strip()
     return "Home Assistant is not set up: run scripts/homeassistant/setup (`make test` does)"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _b64(data: bytes) -> str:
@@ -130,7 +124,7 @@ class HomeAssistant:
     def __init__(self, directory: Path, mqtt_port: int, venv: Path = VENV) -> None:
         self.directory = directory
         self.venv = venv
-        self.port = _free_port()
+        self.port = free_port()
         self.log = directory / "home-assistant.log"
         self.process: subprocess.Popen[bytes] | None = None
         user_id, refresh_id, jwt_key = (secrets.token_hex(16) for _ in range(3))
@@ -228,7 +222,7 @@ class HomeAssistant:
 def prime(venv: Path, directory: Path) -> None:
     """Start Home Assistant once with pip allowed: it installs what the integrations it loads
     need (the tests' configuration: MQTT and the default integrations), then stop it."""
-    home = HomeAssistant(directory, _free_port(), venv)
+    home = HomeAssistant(directory, free_port(), venv)
     home.start(skip_pip=False)
     home.stop()
     failed = [line for line in home.log_lines("ERROR") if "install" in line.lower()]

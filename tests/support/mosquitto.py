@@ -6,6 +6,7 @@ and started again on the same port, and is a context manager.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -23,9 +24,38 @@ START_TIMEOUT_S = 10.0
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port free on 127.0.0.1 for a server the test starts, chosen below the kernel's range of
+    ephemeral ports: a port the kernel hands out (``bind(0)``) can be taken by any process's
+    next outgoing connection before the server binds it (RabbitMQ then fails to start with
+    ``dist_port_already_used``); one below that range is taken only by an explicit bind."""
+    low = _ephemeral_low()
+    for _ in range(100):
+        port = _RANDOM.randrange(PORTS_FROM, low) if low > PORTS_FROM + 1000 else 0
+        if port in _GIVEN:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            port = int(sock.getsockname()[1])
+        _GIVEN.add(port)
+        return port
+    raise RuntimeError("no free port found on 127.0.0.1")
+
+
+PORTS_FROM = 10000
+_RANDOM = random.SystemRandom()  # the tests may seed the random module
+_GIVEN: set[int] = set()
+
+
+def _ephemeral_low() -> int:
+    """The first port of the kernel's ephemeral range (0 when it cannot be read)."""
+    try:
+        text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text(encoding="ascii")
+        return int(text.split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 @dataclass

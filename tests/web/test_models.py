@@ -4,7 +4,6 @@ reach the running daemon; the choice survives a restart until the config names a
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -15,6 +14,7 @@ import pytest
 
 from edge import promotion
 from edge.config import parse_config
+from tests.support.mosquitto import free_port
 
 from ..conftest import REPO
 from ..support.browser import Browser, chromium
@@ -22,13 +22,6 @@ from ..support.waiting import wait_for
 from .conftest import Daemon
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _edge(*args: str) -> subprocess.CompletedProcess[str]:
@@ -63,7 +56,7 @@ console = false
 [outputs.files]
 dir = "{out}"
 [web]
-listen = "127.0.0.1:{_free_port()}"
+listen = "127.0.0.1:{free_port()}"
 """
     path = tmp_path / "edge.toml"
     path.write_text(config)

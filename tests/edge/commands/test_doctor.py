@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from edge.commands import doctor
+from tests.support.mosquitto import free_port
 
 
 def _lines(config: Path | None) -> tuple[int, list[str]]:
@@ -49,11 +50,7 @@ def test_apt_picamera2_with_another_numpy_major_is_a_problem(
 
 
 def test_an_unreachable_broker_is_reported() -> None:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nothing listens there
     (finding,) = doctor._check_broker(f"mqtt://127.0.0.1:{port}", timeout=1.0)
     assert finding.status == "warn"
     assert "not reachable" in finding.detail

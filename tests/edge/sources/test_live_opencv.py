@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,13 +15,7 @@ from edge.errors import ConfigError, SourceError
 from edge.sources import ReconnectingSource, create_source
 from edge.sources.stream import redact
 from edge.sources.v4l2 import V4L2Source
-
-
-def closed_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
+from tests.support.mosquitto import free_port
 
 
 @pytest.mark.parametrize("spec", ["v4l2:/dev/video99", "v4l2:99"])
@@ -55,7 +48,7 @@ def test_bad_v4l2_options(options: dict[str, Any], message: str) -> None:
 
 @pytest.mark.parametrize("scheme", ["rtsp", "http"])
 def test_a_stream_nobody_serves_fails_fast_with_a_source_error(scheme: str) -> None:
-    source = create_source(f"{scheme}://127.0.0.1:{closed_port()}/stream", open_timeout=2.0)
+    source = create_source(f"{scheme}://127.0.0.1:{free_port()}/stream", open_timeout=2.0)
     start = time.monotonic()
     with pytest.raises(SourceError, match="cannot open the stream; check the address"):
         source.open()
@@ -63,7 +56,7 @@ def test_a_stream_nobody_serves_fails_fast_with_a_source_error(scheme: str) -> N
 
 
 def test_a_dead_stream_behind_the_reconnecting_wrapper_goes_offline_without_raising() -> None:
-    inner = create_source(f"rtsp://127.0.0.1:{closed_port()}/cam", open_timeout=1.0)
+    inner = create_source(f"rtsp://127.0.0.1:{free_port()}/cam", open_timeout=1.0)
     with ReconnectingSource(inner, backoff_initial=60.0, sleep=lambda _: None) as source:
         assert source.read(timeout=0.0) is None
         assert not source.online
