@@ -30,6 +30,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+if not __package__:  # run as a script: scripts/homeassistant/setup primes the venv with it
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.support.mosquitto import free_port
 
 VERSION = "2025.4.4"
